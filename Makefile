@@ -1,0 +1,28 @@
+# ckanext-governance: two commands on a fresh machine.
+#   make test   install what is missing, then run the whole test suite
+#   make demo   install what is missing, then serve a demo site on http://127.0.0.1:5000
+SHELL := /bin/bash
+VENV ?= $(CURDIR)/.venv
+export VENV
+
+# Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k search -x"
+PYTEST_ARGS ?=
+
+.PHONY: test demo setup-test setup-demo clean
+
+test: setup-test
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+demo: setup-demo
+	dev/demo.sh
+
+setup-test:
+	dev/setup.sh test
+
+setup-demo:
+	dev/setup.sh demo
+
+# Removes the virtualenv and local data (demo search index, uploads); the
+# PostgreSQL databases stay.
+clean:
+	rm -rf $(VENV) .data tests/artifacts

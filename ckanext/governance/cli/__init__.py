@@ -1,0 +1,20 @@
+"""The ``ckan governance`` command group, assembled from one module per topic."""
+from __future__ import annotations
+
+import click
+
+from . import status
+
+__all__ = ["governance"]
+
+
+@click.group(short_help="Access tiers, embargoes, agreements and requests.")
+def governance() -> None:
+    """Administer ckanext-governance: data access on terms.
+
+    Scheduled commands (embargo lifts, grant expiry, notification delivery)
+    join this group as the features that need them are added.
+    """
+
+
+governance.add_command(status.status)

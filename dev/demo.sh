@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Serve the demo site in the foreground (Ctrl-C stops it and the Solr stand-in).
+# Called by `make demo` after dev/setup.sh demo.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${VENV:-$ROOT/.venv}"
+INI="$ROOT/dev/demo.ini"
+HOST=127.0.0.1
+PORT="${DEMO_PORT:-5000}"
+SOLR_PORT="${DEMO_SOLR_PORT:-8983}"
+
+ping() {  # url: succeeds when the search service answers
+    "$VENV/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" >/dev/null 2>&1
+}
+
+pids=()
+cleanup() { [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+if [ -z "${CKAN_SOLR_URL:-}" ]; then
+    export CKAN_SOLR_URL="http://$HOST:$SOLR_PORT/solr/ckan"
+    if ! ping "$CKAN_SOLR_URL/admin/ping"; then
+        PYTHONPATH="$ROOT/dev" "$VENV/bin/python" -m solr_standin \
+            --host "$HOST" --port "$SOLR_PORT" --core ckan --data "$ROOT/.data/demo-solr.json" \
+            >>"$ROOT/.data/demo-solr.log" 2>&1 &
+        pids+=($!)
+        for _ in $(seq 1 50); do
+            ping "$CKAN_SOLR_URL/admin/ping" && break
+            sleep 0.2
+        done
+        ping "$CKAN_SOLR_URL/admin/ping" || { echo "Solr stand-in did not start (see .data/demo-solr.log)" >&2; exit 1; }
+    fi
+fi
+
+"$VENV/bin/ckan" -c "$INI" db upgrade -p governance >/dev/null
+"$VENV/bin/python" "$ROOT/dev/demo_data.py" "$INI"
+
+echo
+echo "Demo site: http://$HOST:$PORT   (Ctrl-C to stop)"
+echo
+# Background jobs (notifications, embargo lifts) run in a worker beside the site.
+"$VENV/bin/ckan" -c "$INI" jobs worker >>"$ROOT/.data/demo-worker.log" 2>&1 &
+pids+=($!)
+"$VENV/bin/ckan" -c "$INI" run --host "$HOST" --port "$PORT" --disable-reloader

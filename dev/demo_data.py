@@ -1,0 +1,146 @@
+"""Create the demo site's content once: users, an organisation, datasets.
+
+Run by dev/demo.sh as ``python dev/demo_data.py dev/demo.ini``. Running it
+again creates nothing new; it only reprints the accounts and, if the search
+index lost the datasets (for example after deleting .data/), rebuilds it.
+"""
+from __future__ import annotations
+
+import io
+import sys
+from typing import Any
+
+from werkzeug.datastructures import FileStorage
+
+PASSWORD_SUFFIX = "-demo-2026"
+
+# name, full name, role in the organisation (None: not a member)
+USERS = [
+    ("demo-admin", "Ada Admin (sysadmin)", None),
+    ("demo-publisher", "Pat Publisher", "editor"),
+    ("demo-reviewer", "Rey Reviewer", "admin"),
+    ("demo-researcher", "Ravi Researcher", None),
+]
+
+ORG = {
+    "name": "hydrology-lab",
+    "title": "Hydrology Lab",
+    "description": "River, rain and groundwater observations from the northern basin.",
+}
+
+FLOWS_CSV = (
+    "date,station,discharge_m3s\n"
+    "2025-03-01,N-01,12.4\n2025-03-01,N-02,8.1\n"
+    "2025-03-02,N-01,13.0\n2025-03-02,N-02,7.9\n"
+)
+
+DATASETS: list[dict[str, Any]] = [
+    {
+        "name": "river-flows",
+        "title": "River flow measurements",
+        "notes": "Daily discharge at the basin's gauging stations, 2025.",
+        "license_id": "cc-by",
+        "tags": [{"name": "hydrology"}, {"name": "water"}],
+        "resources": [
+            {"name": "Daily flows 2025", "format": "CSV", "upload": ("flows-2025.csv", FLOWS_CSV)},
+            {"name": "Station list", "format": "JSON", "url": "https://data.example.org/stations.json"},
+        ],
+    },
+    {
+        "name": "rainfall-2025",
+        "title": "Rainfall 2025",
+        "notes": "Hourly precipitation totals from forty stations.",
+        "license_id": "cc-by",
+        "tags": [{"name": "water"}, {"name": "weather"}],
+        "resources": [
+            {"name": "Hourly totals", "format": "CSV", "url": "https://data.example.org/rain-2025.csv"},
+        ],
+    },
+    {
+        "name": "household-water-survey",
+        "title": "Household water use survey",
+        "notes": "Interviews with 1,200 households on water use. Contains personal data.",
+        "license_id": "other-closed",
+        "tags": [{"name": "survey"}, {"name": "water"}],
+        "resources": [
+            {"name": "Survey responses", "format": "CSV", "url": "https://data.example.org/survey-responses.csv"},
+        ],
+    },
+]
+
+
+def main(ini: str) -> None:
+    from ckan.cli import load_config
+    from ckan.config.middleware import make_app
+
+    app = make_app(load_config(ini))
+    flask_app = app.apps["flask_app"]._wsgi_app if hasattr(app, "apps") else app._wsgi_app
+    with flask_app.test_request_context():
+        created = populate()
+    print_accounts(created)
+
+
+def populate() -> bool:
+    import ckan.lib.search as search
+    import ckan.model as model
+    import ckan.plugins.toolkit as tk
+
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+
+    def act(name: str, **data: Any) -> dict[str, Any]:
+        return tk.get_action(name)({"user": site_user, "ignore_auth": True}, data)
+
+    created = False
+    for name, fullname, _role in USERS:
+        if model.User.get(name) is None:
+            act("user_create", name=name, fullname=fullname, email=f"{name}@example.org",
+                password=name + PASSWORD_SUFFIX)
+            created = True
+    admin = model.User.get("demo-admin")
+    if not admin.sysadmin:
+        admin.sysadmin = True
+        model.repo.commit()
+
+    if model.Group.get(ORG["name"]) is None:
+        act("organization_create", **ORG)
+        created = True
+    for name, _fullname, role in USERS:
+        if role:
+            act("organization_member_create", id=ORG["name"], username=name, role=role)
+
+    publisher = {"user": "demo-publisher"}
+    for spec in DATASETS:
+        if model.Package.get(spec["name"]) is not None:
+            continue
+        resources = spec["resources"]
+        data = {k: v for k, v in spec.items() if k != "resources"}
+        tk.get_action("package_create")(dict(publisher), dict(data, owner_org=ORG["name"]))
+        for res in resources:
+            res = dict(res, package_id=spec["name"])
+            if "upload" in res:
+                filename, content = res.pop("upload")
+                res["upload"] = FileStorage(io.BytesIO(content.encode()), filename=filename,
+                                            content_type="text/csv")
+                res["url"] = filename
+            tk.get_action("resource_create")(dict(publisher), res)
+        created = True
+
+    # The stand-in's index lives in .data/; put the datasets back if it was removed.
+    in_db = model.Session.query(model.Package).filter_by(state="active").count()
+    indexed = act("package_search", include_private=True, rows=0)["count"]
+    if indexed != in_db:
+        search.rebuild()
+    return created
+
+
+def print_accounts(created: bool) -> None:
+    print("Demo content", "created." if created else "already present.")
+    print(f"{'user':<18} {'password':<26} role")
+    for name, fullname, role in USERS:
+        what = "sysadmin" if name == "demo-admin" else (
+            f"{role} of {ORG['title']}" if role else "registered user, no membership")
+        print(f"{name:<18} {name + PASSWORD_SUFFIX:<26} {what}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Prepare this machine for the test suite or the demo site. Idempotent: every
+# step checks before it acts, so running it again is quick and changes nothing.
+#
+#   dev/setup.sh test   PostgreSQL (ckan_test + datastore_test), Redis, .venv, Chromium
+#   dev/setup.sh demo   PostgreSQL (ckan_demo + datastore_demo), Redis, .venv
+#
+# Needs root for the system packages (apt-get) and PostgreSQL roles; everything
+# else lives in the checkout (.venv, .data).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TARGET="${1:-test}"
+VENV="${VENV:-$ROOT/.venv}"
+PYTHON="${PYTHON:-python3}"
+CKAN_VERSION="${CKAN_VERSION:-2.12.0}"
+PG_USER=ckan_default
+PG_PASSWORD=pass
+DS_READ_USER=datastore_default
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+APT_UPDATED=""
+apt_install() {
+    command -v apt-get >/dev/null || die "apt-get not found; install $* yourself"
+    [ "$(id -u)" = 0 ] || die "installing $* needs root"
+    if [ -z "$APT_UPDATED" ]; then
+        apt-get update -qq
+        APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+psql_su() { as_postgres psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+ensure_postgres() {
+    if ! command -v pg_lsclusters >/dev/null || [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then
+        if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+            say "installing PostgreSQL"
+            apt_install postgresql
+        fi
+        if [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then
+            local ver
+            ver="$(ls /usr/lib/postgresql | sort -V | tail -n 1)"
+            say "creating PostgreSQL $ver cluster"
+            pg_createcluster "$ver" main >/dev/null
+        fi
+    fi
+    local ver name port status
+    read -r ver name port status _ < <(pg_lsclusters -h | head -n 1)
+    [ "$port" = 5432 ] || die "PostgreSQL cluster $ver/$name listens on $port; test.ini expects 5432"
+    if [ "$status" != online ]; then
+        say "starting PostgreSQL $ver/$name"
+        pg_ctlcluster "$ver" "$name" start
+    fi
+    for _ in $(seq 1 30); do
+        pg_isready -q -h 127.0.0.1 -p 5432 && return 0
+        sleep 1
+    done
+    die "PostgreSQL did not become ready"
+}
+
+ensure_role() {  # name password
+    if [ "$(psql_su -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$1'")" != 1 ]; then
+        psql_su -c "CREATE ROLE $1 LOGIN PASSWORD '$2'"
+    fi
+}
+
+ensure_database() {  # name owner
+    if [ "$(psql_su -tAc "SELECT 1 FROM pg_database WHERE datname = '$1'")" != 1 ]; then
+        say "creating database $1"
+        as_postgres createdb -O "$2" -E utf-8 -T template0 "$1"
+    fi
+}
+
+ensure_redis() {
+    if command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; then
+        return 0
+    fi
+    if ! command -v redis-server >/dev/null; then
+        say "installing Redis"
+        apt_install redis-server
+    fi
+    say "starting Redis on 127.0.0.1:6379"
+    redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --save '' --appendonly no \
+        --logfile "$ROOT/.data/redis.log" --dir "$ROOT/.data"
+    for _ in $(seq 1 20); do
+        redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG && return 0
+        sleep 0.5
+    done
+    die "Redis did not start (see .data/redis.log)"
+}
+
+ensure_chromium() {
+    # Debian's Chromium for the browser tests; Playwright never downloads its own.
+    if [ ! -x /usr/bin/chromium ]; then
+        say "installing Chromium"
+        apt_install chromium fonts-dejavu-core
+    fi
+}
+
+ensure_venv() {
+    # Reinstall only when the pins change: a stamp records what was installed.
+    local want stamp="$VENV/.governance-stamp"
+    want="ckan==$CKAN_VERSION $(cat "$ROOT/dev-requirements.txt" "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)"
+    if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
+    say "preparing $VENV (CKAN $CKAN_VERSION, the extension, test tools)"
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade pip setuptools wheel
+    "$VENV/bin/pip" install -q "ckan[requirements]==$CKAN_VERSION"
+    "$VENV/bin/pip" install -q -r "$ROOT/dev-requirements.txt"
+    "$VENV/bin/pip" install -q --no-deps -e "$ROOT"
+    echo "$want" > "$stamp"
+}
+
+logged() {  # command...: output goes to .data/setup.log, shown only on failure
+    "$@" >>"$LOG" 2>&1 || { tail -n 40 "$LOG" >&2; die "failed: $*"; }
+}
+
+init_database() {  # ini
+    say "initialising the database ($(basename "$1"))"
+    # CKAN warns here that Solr is unreachable: search is not needed to migrate.
+    logged "$VENV/bin/ckan" -c "$1" db init
+    logged "$VENV/bin/ckan" -c "$1" db upgrade -p governance
+    # The datastore's read-only role gets the rights `ckan datastore set-permissions` prescribes.
+    "$VENV/bin/ckan" -c "$1" datastore set-permissions 2>>"$LOG" > "$ROOT/.data/datastore-permissions.sql"
+    logged psql_su -f "$ROOT/.data/datastore-permissions.sql"
+}
+
+mkdir -p "$ROOT/.data"
+LOG="$ROOT/.data/setup.log"
+: > "$LOG"
+ensure_postgres
+ensure_role "$PG_USER" "$PG_PASSWORD"
+ensure_role "$DS_READ_USER" "$PG_PASSWORD"
+case "$TARGET" in
+    test)
+        ensure_database ckan_test "$PG_USER"
+        ensure_database datastore_test "$PG_USER"
+        ;;
+    demo)
+        ensure_database ckan_demo "$PG_USER"
+        ensure_database datastore_demo "$PG_USER"
+        ;;
+    *) die "unknown target $TARGET (test|demo)" ;;
+esac
+ensure_redis
+ensure_venv
+if [ "$TARGET" = test ]; then
+    ensure_chromium
+    init_database "$ROOT/test.ini"
+else
+    init_database "$ROOT/dev/demo.ini"
+fi
+say "ready"

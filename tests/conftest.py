@@ -1,0 +1,70 @@
+"""Fixtures shared by the whole suite.
+
+The suite runs on CKAN's own pytest plugin (``--ckan-ini=test.ini``, see
+pyproject.toml) against real PostgreSQL and Redis. Search goes to the Solr
+stand-in from ``dev/solr_standin`` unless ``CKAN_SOLR_URL`` names a real Solr
+core, in which case the very same tests run against that.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+# Set when this process started the stand-in itself (and so owns its index).
+STANDIN_FLAG = "GOVERNANCE_SOLR_STANDIN"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # CKAN's plugin builds the app (and checks the Solr schema) in
+    # pytest_sessionstart, so search must be reachable before that hook.
+    if os.environ.get("CKAN_SOLR_URL") and not os.environ.get(STANDIN_FLAG):
+        return
+    sys.path.insert(0, str(ROOT / "dev"))
+    import solr_standin
+
+    handle = solr_standin.serve_in_thread()
+    # CKAN reads CKAN_SOLR_URL over the solr_url of test.ini.
+    os.environ["CKAN_SOLR_URL"] = handle.url
+    os.environ[STANDIN_FLAG] = "1"
+    config.stash[_standin_key] = handle
+
+
+_standin_key = pytest.StashKey[object]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    handle = config.stash.get(_standin_key, None)
+    if handle is not None:
+        handle.shutdown()
+        os.environ.pop("CKAN_SOLR_URL", None)
+        os.environ.pop(STANDIN_FLAG, None)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    where = "stand-in (dev/solr_standin)" if os.environ.get(STANDIN_FLAG) else "real Solr"
+    return f"search: {where} at {os.environ.get('CKAN_SOLR_URL')}"
+
+
+@pytest.fixture
+def clean_db(reset_db, migrate_db_for):
+    """CKAN's clean_db, plus the governance tables from our migrations."""
+    reset_db()
+    migrate_db_for("governance")
+
+
+@pytest.fixture
+def artifacts_dir() -> pathlib.Path:
+    """Where tests leave files for people to look at (screenshots, exports)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(autouse=True)
+def load_plugins(with_plugins):
+    """Every test runs with the plugins test.ini lists (``governance``)."""

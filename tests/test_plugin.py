@@ -1,0 +1,55 @@
+"""The extension installs the way an operator would install it."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+import ckan.model as model
+import ckan.plugins as p
+
+from ckanext.governance.cli import status as status_cli
+
+
+def test_plugin_is_loaded_from_ckan_plugins():
+    assert p.plugin_loaded("governance")
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_migrations_bring_the_governance_revision_to_head():
+    with model.meta.engine.connect() as conn:
+        applied = conn.execute(
+            sa.text("SELECT version_num FROM governance_alembic_version")
+        ).scalar()
+    assert applied == status_cli.head_revision()
+    assert applied is not None
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_status_command_reports_up_to_date(cli, ckan_config):
+    from ckan.cli.cli import ckan as ckan_cli
+
+    result = cli.invoke(ckan_cli, ["governance", "status"])
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_status_command_fails_when_migrations_are_due(cli, migrate_db_for):
+    from ckan.cli.cli import ckan as ckan_cli
+
+    migrate_db_for("governance", "base", forward=False)
+    result = cli.invoke(ckan_cli, ["governance", "status"])
+    assert result.exit_code == 1
+    assert "ckan db upgrade -p governance" in result.output
+
+
+def test_governance_group_is_listed_by_ckan_help(cli):
+    from ckan.cli.cli import ckan as ckan_cli
+
+    result = cli.invoke(ckan_cli, ["--help"])
+    assert result.exit_code == 0, result.output
+    assert "governance" in result.output
+
+    result = cli.invoke(ckan_cli, ["governance", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "status" in result.output
