@@ -32,7 +32,7 @@ if [ -z "${CKAN_SOLR_URL:-}" ]; then
     fi
 fi
 
-"$VENV/bin/ckan" -c "$INI" db upgrade -p governance >/dev/null
+"$VENV/bin/ckan" -c "$INI" db pending-migrations --apply >/dev/null
 "$VENV/bin/python" "$ROOT/dev/demo_data.py" "$INI"
 
 echo

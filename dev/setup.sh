@@ -125,7 +125,8 @@ init_database() {  # ini
     say "initialising the database ($(basename "$1"))"
     # CKAN warns here that Solr is unreachable: search is not needed to migrate.
     logged "$VENV/bin/ckan" -c "$1" db init
-    logged "$VENV/bin/ckan" -c "$1" db upgrade -p governance
+    # Plugin migrations: ckanext-activity's and ours (`ckan db upgrade -p governance`).
+    logged "$VENV/bin/ckan" -c "$1" db pending-migrations --apply
     # The datastore's read-only role gets the rights `ckan datastore set-permissions` prescribes.
     "$VENV/bin/ckan" -c "$1" datastore set-permissions 2>>"$LOG" > "$ROOT/.data/datastore-permissions.sql"
     logged psql_su -f "$ROOT/.data/datastore-permissions.sql"

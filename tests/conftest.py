@@ -53,8 +53,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for):
-    """CKAN's clean_db, plus the governance tables from our migrations."""
+    """CKAN's clean_db, plus the plugin tables test.ini needs (ours included)."""
     reset_db()
+    migrate_db_for("activity")
     migrate_db_for("governance")
 
 

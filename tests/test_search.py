@@ -116,13 +116,15 @@ def test_default_order_puts_the_best_match_first(catalogue):
 
 
 def test_deleted_dataset_disappears_from_search(catalogue):
-    call_action("package_delete", id="rainfall-2025")
+    admin = factories.Sysadmin()
+    call_action("package_delete", {"user": admin["name"]}, id="rainfall-2025")
     assert names(search(q="precipitation")) == []
     assert search()["count"] == 2
 
 
 def test_updated_dataset_is_found_by_its_new_words_only(catalogue):
-    call_action("package_patch", id="soil-moisture", notes="Autumn campaign.")
+    admin = factories.Sysadmin()
+    call_action("package_patch", {"user": admin["name"]}, id="soil-moisture", notes="Autumn campaign.")
     assert names(search(q="autumn")) == ["soil-moisture"]
     assert names(search(q="spring")) == []
 

@@ -1,15 +1,48 @@
 """CKAN plugin entry point: interfaces wired to the modules that implement them.
 
 Nothing is decided here. Capabilities live in their own modules (see DESIGN.md);
-the blanket decorators register what each module lists in ``__all__``.
+the blanket decorators register what each module exports.
 """
 from __future__ import annotations
+
+from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
+from . import datasets
+from .logic import action, auth
 
+
+@tk.blanket.actions(action.get_actions)
+@tk.blanket.auth_functions(auth.get_auth_functions)
+@tk.blanket.blueprints
+@tk.blanket.helpers
 @tk.blanket.cli
 @tk.blanket.config_declarations
 class GovernancePlugin(p.SingletonPlugin):
-    pass
+    p.implements(p.IConfigurer)
+    p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IFacets, inherit=True)
+
+    # IConfigurer
+
+    def update_config(self, config_: Any) -> None:
+        tk.add_template_directory(config_, "templates")
+
+    # IPackageController
+
+    def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        datasets.store_terms(context, pkg_dict, created=True)
+
+    def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        datasets.store_terms(context, pkg_dict, created=False)
+
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        return datasets.index_document(pkg_dict)
+
+    # IFacets
+
+    def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
+        facets_dict["access_tier"] = tk._("Access")
+        return facets_dict

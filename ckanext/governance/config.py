@@ -1,0 +1,12 @@
+"""Accessors for the extension's options; defaults live in config_declaration.yaml."""
+from __future__ import annotations
+
+import ckan.plugins.toolkit as tk
+
+
+def default_tier() -> str:
+    return tk.config["ckanext.governance.default_tier"]
+
+
+def exempt_capacity() -> str:
+    return tk.config["ckanext.governance.exempt_capacity"]

@@ -1,0 +1,103 @@
+"""Template helpers: plain words for the access decision."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+from . import config, policy
+
+__all__ = [
+    "governance_default_tier",
+    "governance_tier_label",
+    "governance_tier_help",
+    "governance_tier_options",
+    "governance_access_message",
+    "governance_next_step",
+]
+
+
+def governance_default_tier() -> str:
+    return config.default_tier()
+
+
+def governance_tier_label(tier: str | None) -> str:
+    labels = {
+        policy.OPEN: tk._("Open"),
+        policy.REGISTERED: tk._("Registered users"),
+        policy.AGREEMENT: tk._("Data use agreement"),
+        policy.CONTROLLED: tk._("Controlled access"),
+    }
+    return labels.get(tier or "", tk._("Restricted"))
+
+
+def governance_tier_help(tier: str | None) -> str:
+    texts = {
+        policy.OPEN: tk._("Anyone can download the data."),
+        policy.REGISTERED: tk._("Anyone with an account can download the data once logged in."),
+        policy.AGREEMENT: tk._(
+            "Logged-in users can download the data after accepting the data use agreement."
+        ),
+        policy.CONTROLLED: tk._(
+            "Users can download the data once the publishing organisation approves their access request."
+        ),
+    }
+    return texts.get(tier or "", tk._("The data is not available."))
+
+
+def governance_tier_options() -> list[dict[str, str]]:
+    return [
+        {"value": t, "text": f"{governance_tier_label(t)} — {governance_tier_help(t)}"}
+        for t in policy.TIERS
+    ]
+
+
+def governance_access_message(block: dict[str, Any] | None) -> str:
+    """One sentence saying whether this user can have the data, and why not."""
+    if not block:
+        return ""
+    reason = block.get("reason")
+    if block.get("can_access"):
+        if reason == policy.R_EXEMPT and block.get("tier") != policy.OPEN:
+            return tk._("You can access the data as a member of the publishing organisation.")
+        return tk._("You can access the data.")
+    until = _date_words(block.get("embargo_until"))
+    messages = {
+        policy.R_LOGIN_REQUIRED: tk._("Log in to access the data."),
+        policy.R_AGREEMENT_REQUIRED: tk._("Accept the data use agreement to access the data."),
+        policy.R_REQUEST_REQUIRED: tk._("Request access: the publisher reviews each request."),
+        policy.R_REQUEST_PENDING: tk._("Your access request is waiting for review."),
+        policy.R_GRANT_EXPIRED: tk._("Your access has expired. Request access again to renew it."),
+        policy.R_EMBARGOED: (
+            tk._("Data available from {date} (UTC).").format(date=until)
+            if until else tk._("The data is under embargo.")
+        ),
+    }
+    return messages.get(reason, tk._("The data is not available to you."))
+
+
+def governance_next_step(
+    block: dict[str, Any] | None, came_from: str | None = None
+) -> dict[str, str] | None:
+    """The button that replaces the download button: label and link, or None.
+
+    ``came_from`` is where to return after the step (default: this page).
+    """
+    if not block or block.get("can_access"):
+        return None
+    step = block.get("next_step")
+    back = came_from or (tk.request.full_path.rstrip("?") if tk.request else None)
+    if step == policy.N_LOG_IN:
+        return {"label": tk._("Log in to access"), "url": tk.h.url_for("user.login", came_from=back)}
+    return None
+
+
+def _date_words(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return f"{when.day} {when:%B %Y}"

@@ -1,0 +1,413 @@
+"""Actions: the governance API, and CKAN's actions chained so no path leaks data.
+
+Each chained action calls CKAN's own implementation first and then shapes the
+result for the caller through ``access`` (which asks ``policy``). CKAN's core
+functions are never replaced.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import Action, Context, DataDict
+
+from .. import access, policy
+
+__all__ = [
+    "governance_access_show",
+    "package_create",
+    "package_update",
+    "package_patch",
+    "package_show",
+    "resource_show",
+    "package_search",
+    "current_package_list_with_resources",
+    "resource_search",
+    "resource_view_show",
+    "resource_view_list",
+]
+
+# Where the fields a caller sent wait for IPackageController.after_dataset_*
+# to store them in the same transaction as the dataset itself.
+PENDING = "governance_pending_fields"
+
+# Computed for each caller: never stored, ignored on input.
+READ_ONLY = ("governance",)
+
+
+def _take_fields(context: Context, data_dict: DataDict) -> None:
+    """Move our fields out of ``data_dict`` (validated) into the context."""
+    for key in READ_ONLY:
+        data_dict.pop(key, None)
+    fields: dict[str, Any] = {}
+    if "access_tier" in data_dict:
+        tier = data_dict.pop("access_tier")
+        if tier not in policy.TIERS:
+            raise tk.ValidationError({
+                "access_tier": [
+                    tk._("Must be one of: {}").format(", ".join(policy.TIERS))
+                ]
+            })
+        fields["access_tier"] = tier
+    # Always reset: an outer call's fields must not leak into a nested one.
+    context[PENDING] = fields  # type: ignore[literal-required]
+
+
+def _present(context: Context, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    gate = access.gate_for(context, pkg_dict)
+    return access.present_package(pkg_dict, gate)
+
+
+@tk.chained_action
+def package_create(up: Action, context: Context, data_dict: DataDict):
+    """Create a dataset; accepts ``access_tier`` (open, registered, agreement,
+    controlled; default from ``ckanext.governance.default_tier``)."""
+    _take_fields(context, data_dict)
+    result = up(context, data_dict)
+    if isinstance(result, dict):
+        _present(context, result)
+    return result
+
+
+@tk.chained_action
+def package_update(up: Action, context: Context, data_dict: DataDict):
+    """Update a dataset; ``access_tier`` left out keeps the current tier."""
+    _take_fields(context, data_dict)
+    result = up(context, data_dict)
+    if isinstance(result, dict):
+        _present(context, result)
+    return result
+
+
+@tk.chained_action
+def package_patch(up: Action, context: Context, data_dict: DataDict):
+    # Validate here so a bad value fails before CKAN merges the patch; the
+    # value itself goes on to package_update with the merged dict.
+    if "access_tier" in data_dict:
+        _take_fields(dict(context), dict(data_dict))
+    return up(context, data_dict)
+
+
+@tk.side_effect_free
+@tk.chained_action
+def package_show(up: Action, context: Context, data_dict: DataDict):
+    pkg = model.Package.get(data_dict.get("id") or data_dict.get("name_or_id") or "")
+    gate = None
+    if pkg is not None:
+        gate = access.gate_for(context, _package_facts(pkg))
+        if gate.can_access and access.indexed_without_urls(gate.policy):
+            # The search index copy of a gated dataset has no URLs in it.
+            context["use_cache"] = False
+    result = up(context, data_dict)
+    if gate is None:
+        gate = access.gate_for(context, result)
+    # validate=False is CKAN's raw path (indexing): redact, add no fields.
+    return access.present_package(result, gate, with_fields=context.get("validate", True) is not False)
+
+
+@tk.side_effect_free
+@tk.chained_action
+def resource_show(up: Action, context: Context, data_dict: DataDict):
+    result = up(context, data_dict)
+    resource = model.Resource.get(result.get("id") or data_dict.get("id") or "")
+    pkg = resource.package if resource is not None else None
+    if pkg is None or not access.gate_for(context, _package_facts(pkg)).can_access:
+        access.redact_resource(result)
+    return result
+
+
+@tk.side_effect_free
+@tk.chained_action
+def package_search(up: Action, context: Context, data_dict: DataDict):
+    result = up(context, data_dict)
+    access.present_packages(context, result.get("results") or [])
+    return result
+
+
+@tk.side_effect_free
+@tk.chained_action
+def current_package_list_with_resources(up: Action, context: Context, data_dict: DataDict):
+    result = up(context, data_dict)
+    return access.present_packages(context, result)
+
+
+@tk.side_effect_free
+@tk.chained_action
+def resource_search(up: Action, context: Context, data_dict: DataDict):
+    """Resources matching a query. Matching on ``url`` only reaches resources
+    whose data the caller may have, so the count cannot reveal gated URLs."""
+    if _queries_url(data_dict.get("query")) and not access.viewer_for(context).sysadmin:
+        return _resource_search_url_filtered(up, context, data_dict)
+    result = up(context, data_dict)
+    _redact_resources(context, result.get("results") or [])
+    return result
+
+
+@tk.side_effect_free
+@tk.chained_action
+def resource_view_show(up: Action, context: Context, data_dict: DataDict):
+    result = up(context, data_dict)
+    _redact_views(context, [result])
+    return result
+
+
+@tk.side_effect_free
+@tk.chained_action
+def resource_view_list(up: Action, context: Context, data_dict: DataDict):
+    result = up(context, data_dict)
+    _redact_views(context, result)
+    return result
+
+
+@tk.side_effect_free
+def governance_access_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """What the caller may do with a dataset's data, and why.
+
+    :param id: the id or name of the dataset
+    :type id: string
+
+    :returns: the ``governance`` block (``tier``, ``embargoed``,
+        ``embargo_until``, ``can_access``, ``reason``, ``next_step``) plus
+        ``resources``: one ``{"id", "name", "can_access", "download_url"}`` per
+        resource, ``download_url`` being null when the caller may not download.
+    :rtype: dictionary
+    """
+    ref = tk.get_or_bust(data_dict, "id")
+    pkg = model.Package.get(ref)
+    if pkg is None or pkg.state == "deleted":
+        raise tk.ObjectNotFound(tk._("Dataset not found"))
+    tk.check_access("governance_access_show", context, {"id": pkg.id})
+    gate = access.gate_for(context, _package_facts(pkg))
+    block = gate.block()
+    block["resources"] = [
+        {
+            "id": res.id,
+            "name": res.name,
+            "can_access": gate.can_access,
+            "download_url": (res.url if res.url_type != "upload" else tk.url_for(
+                "resource.download", id=pkg.id, resource_id=res.id,
+                filename=res.url.rsplit("/", 1)[-1], qualified=True,
+            )) if gate.can_access else None,
+        }
+        for res in pkg.resources
+    ]
+    return block
+
+
+# Activity stream (registered only when ckanext-activity is loaded) ------------
+
+
+def activity_actions() -> dict[str, Action]:
+    """Chains over ckanext-activity's actions: stored snapshots hold full
+    URLs, so every way of reading them is redacted for the caller."""
+    return {
+        name: _chain_activity_list(name) for name in (
+            "package_activity_list", "dashboard_activity_list",
+            "user_activity_list", "group_activity_list",
+            "organization_activity_list", "recently_changed_packages_activity_list",
+        )
+    } | {
+        "activity_show": activity_show,
+        "activity_data_show": activity_data_show,
+        "activity_diff": activity_diff,
+    }
+
+
+def get_actions() -> dict[str, Action]:
+    """What the plugin registers: ``__all__``, plus the activity chains when
+    ckanext-activity is loaded (chaining an absent action is an error)."""
+    import ckan.plugins as p
+
+    actions = {name: globals()[name] for name in __all__}
+    if p.plugin_loaded("activity"):
+        actions.update(activity_actions())
+    return actions
+
+
+def _chain_activity_list(name: str) -> Action:
+    @tk.side_effect_free
+    @tk.chained_action
+    def chained(up: Action, context: Context, data_dict: DataDict):
+        result = up(context, data_dict)
+        _redact_activities(context, result)
+        return result
+
+    chained.__name__ = name
+    return chained
+
+
+@tk.side_effect_free
+@tk.chained_action
+def activity_show(up: Action, context: Context, data_dict: DataDict):
+    result = up(context, data_dict)
+    _redact_activities(context, [result])
+    return result
+
+
+@tk.side_effect_free
+@tk.chained_action
+def activity_data_show(up: Action, context: Context, data_dict: DataDict):
+    result = up(context, data_dict)
+    from ckanext.activity.model import Activity
+
+    activity = model.Session.get(Activity, data_dict.get("id"))
+    if activity is None:
+        return result
+    gate = _activity_gates(context, [activity.object_id]).get(activity.object_id)
+    if gate is not None and gate.can_access:
+        return result
+    object_type = data_dict.get("object_type")
+    if object_type == "package":
+        _redact_snapshot(result)
+    elif not object_type and isinstance(result.get("package"), dict):
+        _redact_snapshot(result["package"])
+    return result
+
+
+@tk.side_effect_free
+@tk.chained_action
+def activity_diff(up: Action, context: Context, data_dict: DataDict):
+    result = up(context, data_dict)
+    activities = result.get("activities") or []
+    object_ids = {a.get("object_id") for a in activities}
+    gates = _activity_gates(context, object_ids)
+    if all(gates.get(i) is not None and gates[i].can_access for i in object_ids):
+        return result
+    # The diff was computed from the stored snapshots: compute it again from
+    # redacted copies, in the format that was asked for.
+    _redact_activities(context, activities, gates)
+    object_type = data_dict.get("object_type")
+    objs = [(a.get("data") or {}).get(object_type) or {} for a in activities]
+    lines = [json.dumps(o, indent=2, sort_keys=True).split("\n") for o in objs]
+    kind = data_dict.get("diff_type", "unified")
+    if kind == "html":
+        result["diff"] = difflib.HtmlDiff().make_table(*lines)
+    elif kind == "context":
+        result["diff"] = "\n".join(difflib.context_diff(*lines))
+    else:
+        result["diff"] = "\n".join(difflib.unified_diff(*lines))
+    return result
+
+
+def _activity_gates(context: Context, package_ids) -> dict[str, access.Gate]:
+    ids = [i for i in package_ids if i]
+    if not ids:
+        return {}
+    rows = (
+        model.Session.query(model.Package.id, model.Package.owner_org, model.Package.creator_user_id)
+        .filter(model.Package.id.in_(ids))
+        .all()
+    )
+    facts = [{"id": i, "owner_org": o, "creator_user_id": c} for i, o, c in rows]
+    return access.gates(context, facts)
+
+
+def _redact_activities(context: Context, activities: list[Any], gates=None) -> None:
+    dicts = [a for a in activities if isinstance(a, dict)]
+    if gates is None:
+        gates = _activity_gates(context, {a.get("object_id") for a in dicts})
+    for activity in dicts:
+        data = activity.get("data")
+        if not isinstance(data, dict):
+            continue
+        gate = gates.get(activity.get("object_id"))
+        if gate is not None and gate.can_access:
+            continue
+        if gate is None and not isinstance(data.get("package"), dict):
+            continue  # not about a dataset (a user, group or organisation)
+        # A snapshot of a dataset the caller may not have the data of, or of
+        # one that no longer exists (closed to all but sysadmins, whose gate
+        # exists only for existing datasets): keep what it describes, drop
+        # anything that can say where the data is.
+        _redact_activity_data(data)
+
+
+def _redact_activity_data(data: dict[str, Any]) -> None:
+    for key in list(data):
+        value = data[key]
+        if key == "package" and isinstance(value, dict):
+            _redact_snapshot(value)
+        elif key == "resource" and isinstance(value, dict):
+            access.redact_resource(value)
+        elif key == "resource_view" and isinstance(value, dict):
+            _redact_view(value)
+        elif key != "actor":
+            del data[key]
+
+
+def _redact_snapshot(pkg_dict: dict[str, Any]) -> None:
+    for resource in pkg_dict.get("resources") or []:
+        if isinstance(resource, dict):
+            access.redact_resource(resource)
+
+
+# Helpers ----------------------------------------------------------------------
+
+
+def _package_facts(pkg: model.Package) -> dict[str, Any]:
+    return {"id": pkg.id, "owner_org": pkg.owner_org, "creator_user_id": pkg.creator_user_id}
+
+
+def _queries_url(query: Any) -> bool:
+    terms = [query] if isinstance(query, str) else list(query or [])
+    return any(isinstance(t, str) and t.split(":", 1)[0].strip().lower() == "url" for t in terms)
+
+
+def _resource_gates(context: Context, resource_ids) -> dict[str, access.Gate]:
+    """Gate per resource id, via its dataset (one query for all of them)."""
+    ids = [i for i in resource_ids if i]
+    if not ids:
+        return {}
+    rows = (
+        model.Session.query(
+            model.Resource.id, model.Package.id, model.Package.owner_org, model.Package.creator_user_id
+        )
+        .join(model.Package, model.Package.id == model.Resource.package_id)
+        .filter(model.Resource.id.in_(ids))
+        .all()
+    )
+    pkg_gates = access.gates(
+        context, [{"id": p, "owner_org": o, "creator_user_id": c} for _r, p, o, c in rows]
+    )
+    return {r: pkg_gates[p] for r, p, _o, _c in rows}
+
+
+def _redact_resources(context: Context, resources: list[Any]) -> None:
+    dicts = [r for r in resources if isinstance(r, dict)]
+    gates = _resource_gates(context, [r.get("id") for r in dicts])
+    for res in dicts:
+        gate = gates.get(res.get("id"))
+        if gate is None or not gate.can_access:
+            access.redact_resource(res)
+
+
+def _resource_search_url_filtered(up: Action, context: Context, data_dict: DataDict):
+    # Run the search without paging, keep what the caller may see, then page.
+    offset = int(data_dict.get("offset") or 0)
+    limit = data_dict.get("limit")
+    full = up(context, dict(data_dict, offset=0, limit=None))
+    results = full.get("results") or []
+    gates = _resource_gates(context, [r.get("id") for r in results if isinstance(r, dict)])
+    allowed = [r for r in results if gates.get(r.get("id")) and gates[r.get("id")].can_access]
+    end = None if limit in (None, "") else offset + int(limit)
+    return {"count": len(allowed), "results": allowed[offset:end]}
+
+
+def _redact_views(context: Context, views: list[Any]) -> None:
+    dicts = [v for v in views if isinstance(v, dict)]
+    gates = _resource_gates(context, [v.get("resource_id") for v in dicts])
+    for view in dicts:
+        gate = gates.get(view.get("resource_id"))
+        if gate is None or not gate.can_access:
+            _redact_view(view)
+
+
+def _redact_view(view: dict[str, Any]) -> None:
+    """Keep what a view is; its config (and flattened config keys) can hold URLs."""
+    for key in list(view):
+        if key not in access.VISIBLE_VIEW_FIELDS:
+            del view[key]
+

@@ -1,0 +1,31 @@
+"""Per-dataset terms: the access tier and the embargo.
+
+Kept in a table of our own rather than in package extras so that a page of
+search results loads its policies with one indexed query, and so that the
+terms are there whichever dataset schema plugin (plain CKAN, scheming) is in
+use. A dataset without a row has the site's default tier.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
+
+import ckan.plugins.toolkit as tk
+
+
+class DatasetPolicy(tk.BaseModel):
+    __tablename__ = "governance_dataset_policy"
+
+    package_id: Mapped[str] = sa.Column(
+        sa.UnicodeText,
+        sa.ForeignKey("package.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    access_tier: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
+    embargo_until: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
+    embargo_reason: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    modified: Mapped[dt.datetime] = sa.Column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )

@@ -1,0 +1,186 @@
+"""The world the authorisation matrix runs in, built once per test module.
+
+One organisation; one dataset per tier, each with gated resources whose URL,
+uploaded file name, file content, DataStore rows, resource extra and view
+config all carry secret strings unique to that dataset; one user per kind.
+Later issues add kinds of user (accepted, granted, expired ...) and dataset
+states (embargoed ...) by extending ``USER_KINDS``/``DATASETS`` and
+``expected_access``, not by writing a new harness.
+"""
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from io import BytesIO
+from typing import Any
+
+import pytest
+from sqlalchemy import orm
+
+import ckan.model as model
+import ckan.plugins as p
+from ckan.tests import factories
+from ckan.tests.helpers import CKANTestApp, _get_test_app, call_action
+from ckan.tests.pytest_ckan.fixtures import FakeFileStorage
+
+TIERS = ("open", "registered", "agreement", "controlled")
+
+# Kinds of user, each with how they relate to the matrix organisation.
+USER_KINDS = (
+    "anonymous",
+    "logged_in",
+    "other_org_admin",
+    "member",
+    "editor",
+    "admin",
+    "collaborator",
+    "sysadmin",
+)
+EXEMPT = {"member", "editor", "admin", "collaborator", "sysadmin"}
+
+
+def expected_access(tier: str, kind: str) -> bool:
+    """The oracle, written from DESIGN.md's table, independently of policy.py."""
+    if kind in EXEMPT or tier == "open":
+        return True
+    if tier == "registered":
+        return kind != "anonymous"
+    return False
+
+
+@dataclasses.dataclass
+class Dataset:
+    key: str
+    id: str
+    name: str
+    link: dict[str, Any]  # resource with an external URL (+ a view and DataStore rows)
+    upload: dict[str, Any]  # uploaded file
+    view_id: str
+    secrets: dict[str, str]
+    activity_ids: list[str] = dataclasses.field(default_factory=list)
+
+    def all_secrets(self) -> list[str]:
+        return list(self.secrets.values())
+
+
+@dataclasses.dataclass
+class World:
+    org: dict[str, Any]
+    datasets: dict[str, Dataset]
+    tokens: dict[str, str | None]  # user kind -> API token (None: anonymous)
+    users: dict[str, dict[str, Any]]
+    app: CKANTestApp
+
+
+def _secret(label: str) -> str:
+    return f"zz{label}{secrets.token_hex(6)}"
+
+
+def _build_dataset(key: str, tier: str, org: dict, publisher: dict, collaborator: dict) -> Dataset:
+    s = {
+        "link": _secret(f"{key}link"),
+        "file": _secret(f"{key}file"),
+        "content": _secret(f"{key}content"),
+        "rows": _secret(f"{key}rows"),
+        "extra": _secret(f"{key}extra"),
+        "view": _secret(f"{key}view"),
+    }
+    ctx = {"user": publisher["name"]}
+    pkg = call_action(
+        "package_create", dict(ctx),
+        name=f"matrix-{key}", title=f"Matrix {key} dataset", owner_org=org["id"],
+        notes=f"A {tier} dataset of the authorisation matrix.", access_tier=tier,
+    )
+    link = call_action(
+        "resource_create", dict(ctx),
+        package_id=pkg["id"], name="Measurements", format="CSV",
+        url=f"https://files.example.org/{s['link']}/measurements.csv",
+        alt_source=f"https://mirror.example.org/{s['extra']}.csv",
+    )
+    stream = BytesIO(f"station,value\nA,{s['content']}\n".encode())
+    upload = call_action(
+        "resource_create", dict(ctx),
+        package_id=pkg["id"], name="Upload", format="CSV",
+        url=f"{s['file']}.csv", upload=FakeFileStorage(stream, f"{s['file']}.csv"),
+    )
+    call_action(
+        "datastore_create", dict(ctx),
+        resource_id=link["id"], force=True,
+        fields=[{"id": "station", "type": "text"}, {"id": "value", "type": "text"}],
+        records=[{"station": "A", "value": s["rows"]}],
+    )
+    view = call_action(
+        "resource_view_create", dict(ctx),
+        resource_id=link["id"], view_type="webpage_view", title="Web page",
+        page_url=f"https://viewer.example.org/{s['view']}",
+    )
+    call_action(
+        "package_collaborator_create", {"ignore_auth": True, "user": publisher["name"]},
+        id=pkg["id"], user_id=collaborator["id"], capacity="editor",
+    )
+    # A second version, so the activity stream has a diff to show.
+    call_action("package_patch", dict(ctx), id=pkg["id"], notes=f"Updated {tier} dataset.")
+    from ckanext.activity.model import Activity
+
+    activity_ids = [
+        a.id for a in model.Session.query(Activity)
+        .filter(Activity.object_id == pkg["id"])
+        .order_by(Activity.timestamp)
+    ]
+    return Dataset(key, pkg["id"], pkg["name"], link, upload, view["id"], s, activity_ids)
+
+
+def _clean_datastore() -> None:
+    from ckanext.datastore.backend.postgres import get_write_engine
+    from ckanext.datastore.tests.helpers import clear_db
+
+    clear_db(orm.scoped_session(orm.sessionmaker(bind=get_write_engine())))
+
+
+@pytest.fixture(scope="module")
+def world(reset_db, migrate_db_for, reset_index) -> World:
+    p.load_all()
+    try:
+        reset_db()
+        migrate_db_for("activity")
+        migrate_db_for("governance")
+        reset_index()
+        _clean_datastore()
+
+        sysadmin = factories.Sysadmin()
+        publisher = factories.User(name="matrix-publisher")
+        org = factories.Organization(
+            name="matrix-org",
+            users=[{"name": publisher["name"], "capacity": "editor"}],
+        )
+        users: dict[str, dict[str, Any]] = {"sysadmin": sysadmin}
+        for kind in ("logged_in", "member", "editor", "admin", "collaborator", "other_org_admin"):
+            users[kind] = factories.User(name=f"matrix-{kind.replace('_', '-')}")
+        for kind in ("member", "editor", "admin"):
+            call_action(
+                "organization_member_create", {"user": sysadmin["name"]},
+                id=org["id"], username=users[kind]["name"], role=kind,
+            )
+        factories.Organization(
+            name="other-org", users=[{"name": users["other_org_admin"]["name"], "capacity": "admin"}]
+        )
+
+        datasets = {
+            tier: _build_dataset(tier, tier, org, publisher, users["collaborator"])
+            for tier in TIERS
+        }
+        tokens: dict[str, str | None] = {"anonymous": None}
+        for kind, user in users.items():
+            tokens[kind] = call_action(
+                "api_token_create", {"user": user["name"]}, user=user["name"], name="matrix"
+            )["token"]
+        app = _get_test_app()
+        yield World(org, datasets, tokens, users, app)
+    finally:
+        p.unload_all()
+
+
+@pytest.fixture(autouse=True)
+def load_plugins(world):
+    """The world keeps the plugins loaded for the whole module: reloading
+    them for each of the matrix's hundreds of cells would only cost time."""
