@@ -4,24 +4,18 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.model as model
-from ckan.types import Context
-
 from . import access, config
-from .logic.action import PENDING
 from .model import DatasetPolicy
 
 
-def store_terms(context: Context, pkg_dict: dict[str, Any], created: bool) -> None:
-    """Write the dataset's terms in the transaction that saves the dataset.
+def store_terms(package_id: str, fields: dict[str, Any], created: bool) -> None:
+    """Write a dataset's terms into the transaction that saves the dataset.
 
-    Called from after_dataset_create/update, before CKAN commits and indexes.
-    A new dataset always gets a row (so a later change of the site default
-    does not change it); an update without ``access_tier`` keeps the tier.
+    Runs before CKAN commits and indexes, so both see the new terms, and a
+    failure rolls both back. A new dataset always gets a row (so a later change
+    of the site default does not change it); an update without
+    ``access_tier`` keeps the tier.
     """
-    fields: dict[str, Any] = context.get(PENDING) or {}  # type: ignore[assignment]
-    package_id = pkg_dict.get("id")
-    if not package_id:
-        return
     row = model.Session.get(DatasetPolicy, package_id)
     if row is None:
         if not created and not fields:

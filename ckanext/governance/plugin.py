@@ -33,10 +33,10 @@ class GovernancePlugin(p.SingletonPlugin):
     # IPackageController
 
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
-        datasets.store_terms(context, pkg_dict, created=True)
-
-    def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
-        datasets.store_terms(context, pkg_dict, created=False)
+        # Before CKAN commits and indexes the new dataset (updates are stored
+        # by the chained package_update, see logic/action.py).
+        fields = context.pop(action.PENDING, None) or {}
+        datasets.store_terms(pkg_dict["id"], fields, created=True)
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return datasets.index_document(pkg_dict)

@@ -28,14 +28,13 @@ def gate_resource_data() -> Any:
         return None
     resource_id = (tk.request.view_args or {}).get("resource_id")
     resource = model.Resource.get(resource_id or "")
-    if resource is None or resource.package is None:
+    if resource is None:
         return None  # CKAN answers 404 itself
-    pkg = resource.package
     context = {"user": tk.current_user.name, "auth_user_obj": tk.current_user}
-    facts = {"id": pkg.id, "owner_org": pkg.owner_org, "creator_user_id": pkg.creator_user_id}
-    gate = access.gate_for(context, facts)  # type: ignore[arg-type]
-    if gate.can_access:
-        return None
+    gate = access.gate_for(context, resource.package_id)  # type: ignore[arg-type]
+    if gate is None or gate.can_access:
+        return None  # no such dataset: CKAN answers 404 itself
+    pkg = resource.package
     try:
         pkg_dict = tk.get_action("package_show")(context, {"id": pkg.id})  # type: ignore[arg-type]
     except (tk.ObjectNotFound, tk.NotAuthorized):

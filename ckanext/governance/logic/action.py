@@ -14,7 +14,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
 
-from .. import access, policy
+from .. import access, datasets, policy
 
 __all__ = [
     "governance_access_show",
@@ -57,8 +57,7 @@ def _take_fields(context: Context, data_dict: DataDict) -> None:
 
 
 def _present(context: Context, pkg_dict: dict[str, Any]) -> dict[str, Any]:
-    gate = access.gate_for(context, pkg_dict)
-    return access.present_package(pkg_dict, gate)
+    return access.present_packages(context, [pkg_dict])[0]
 
 
 @tk.chained_action
@@ -76,7 +75,19 @@ def package_create(up: Action, context: Context, data_dict: DataDict):
 def package_update(up: Action, context: Context, data_dict: DataDict):
     """Update a dataset; ``access_tier`` left out keeps the current tier."""
     _take_fields(context, data_dict)
-    result = up(context, data_dict)
+    pkg = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
+    fields = context.pop(PENDING, {})  # type: ignore[misc]
+    if pkg is not None and fields:
+        # CKAN only calls after_dataset_update when core fields changed, so a
+        # tier-only update is written here, into the transaction CKAN commits
+        # (and indexes) next. A refusal or a failure below rolls it back.
+        tk.check_access("package_update", dict(context), data_dict)
+        datasets.store_terms(pkg.id, fields, created=False)
+    try:
+        result = up(context, data_dict)
+    except Exception:
+        model.Session.rollback()
+        raise
     if isinstance(result, dict):
         _present(context, result)
     return result
@@ -95,15 +106,18 @@ def package_patch(up: Action, context: Context, data_dict: DataDict):
 @tk.chained_action
 def package_show(up: Action, context: Context, data_dict: DataDict):
     pkg = model.Package.get(data_dict.get("id") or data_dict.get("name_or_id") or "")
-    gate = None
-    if pkg is not None:
-        gate = access.gate_for(context, _package_facts(pkg))
-        if gate.can_access and access.indexed_without_urls(gate.policy):
-            # The search index copy of a gated dataset has no URLs in it.
-            context["use_cache"] = False
+    gate = access.gate_for(context, pkg.id) if pkg is not None else None
+    if gate is not None and gate.can_access and access.indexed_without_urls(gate.policy):
+        # The search index copy of a gated dataset has no URLs in it.
+        context["use_cache"] = False
     result = up(context, data_dict)
     if gate is None:
-        gate = access.gate_for(context, result)
+        # CKAN found it by another reference; decide on what it returned.
+        gate = access.gate_for(context, result.get("id") or "")
+    if gate is None:
+        for resource in result.get("resources") or []:
+            access.redact_resource(resource)
+        return result
     # validate=False is CKAN's raw path (indexing): redact, add no fields.
     return access.present_package(result, gate, with_fields=context.get("validate", True) is not False)
 
@@ -112,9 +126,8 @@ def package_show(up: Action, context: Context, data_dict: DataDict):
 @tk.chained_action
 def resource_show(up: Action, context: Context, data_dict: DataDict):
     result = up(context, data_dict)
-    resource = model.Resource.get(result.get("id") or data_dict.get("id") or "")
-    pkg = resource.package if resource is not None else None
-    if pkg is None or not access.gate_for(context, _package_facts(pkg)).can_access:
+    gate = _resource_gates(context, [result.get("id")]).get(result.get("id"))
+    if gate is None or not gate.can_access:
         access.redact_resource(result)
     return result
 
@@ -124,6 +137,12 @@ def resource_show(up: Action, context: Context, data_dict: DataDict):
 def package_search(up: Action, context: Context, data_dict: DataDict):
     result = up(context, data_dict)
     access.present_packages(context, result.get("results") or [])
+    facet = (result.get("search_facets") or {}).get("access_tier")
+    if isinstance(facet, dict):
+        from ..helpers import governance_tier_label
+
+        for item in facet.get("items") or []:
+            item["display_name"] = governance_tier_label(item.get("name"))
     return result
 
 
@@ -180,7 +199,8 @@ def governance_access_show(context: Context, data_dict: DataDict) -> dict[str, A
     if pkg is None or pkg.state == "deleted":
         raise tk.ObjectNotFound(tk._("Dataset not found"))
     tk.check_access("governance_access_show", context, {"id": pkg.id})
-    gate = access.gate_for(context, _package_facts(pkg))
+    gate = access.gate_for(context, pkg.id)
+    assert gate is not None  # the dataset exists: it has facts
     block = gate.block()
     block["resources"] = [
         {
@@ -293,16 +313,7 @@ def activity_diff(up: Action, context: Context, data_dict: DataDict):
 
 
 def _activity_gates(context: Context, package_ids) -> dict[str, access.Gate]:
-    ids = [i for i in package_ids if i]
-    if not ids:
-        return {}
-    rows = (
-        model.Session.query(model.Package.id, model.Package.owner_org, model.Package.creator_user_id)
-        .filter(model.Package.id.in_(ids))
-        .all()
-    )
-    facts = [{"id": i, "owner_org": o, "creator_user_id": c} for i, o, c in rows]
-    return access.gates(context, facts)
+    return access.gates(context, package_ids)
 
 
 def _redact_activities(context: Context, activities: list[Any], gates=None) -> None:
@@ -347,10 +358,6 @@ def _redact_snapshot(pkg_dict: dict[str, Any]) -> None:
 # Helpers ----------------------------------------------------------------------
 
 
-def _package_facts(pkg: model.Package) -> dict[str, Any]:
-    return {"id": pkg.id, "owner_org": pkg.owner_org, "creator_user_id": pkg.creator_user_id}
-
-
 def _queries_url(query: Any) -> bool:
     terms = [query] if isinstance(query, str) else list(query or [])
     return any(isinstance(t, str) and t.split(":", 1)[0].strip().lower() == "url" for t in terms)
@@ -362,17 +369,12 @@ def _resource_gates(context: Context, resource_ids) -> dict[str, access.Gate]:
     if not ids:
         return {}
     rows = (
-        model.Session.query(
-            model.Resource.id, model.Package.id, model.Package.owner_org, model.Package.creator_user_id
-        )
-        .join(model.Package, model.Package.id == model.Resource.package_id)
+        model.Session.query(model.Resource.id, model.Resource.package_id)
         .filter(model.Resource.id.in_(ids))
         .all()
     )
-    pkg_gates = access.gates(
-        context, [{"id": p, "owner_org": o, "creator_user_id": c} for _r, p, o, c in rows]
-    )
-    return {r: pkg_gates[p] for r, p, _o, _c in rows}
+    pkg_gates = access.gates(context, [p for _r, p in rows])
+    return {r: pkg_gates[p] for r, p in rows if p in pkg_gates}
 
 
 def _redact_resources(context: Context, resources: list[Any]) -> None:

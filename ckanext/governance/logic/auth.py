@@ -20,11 +20,10 @@ def governance_access_show(context: Context, data_dict: DataDict) -> AuthResult:
 
 def _resource_allowed(context: Context, resource_id: Any) -> bool:
     resource = model.Resource.get(str(resource_id or ""))
-    if resource is None or resource.package is None:
+    if resource is None:
         return False
-    pkg = resource.package
-    facts = {"id": pkg.id, "owner_org": pkg.owner_org, "creator_user_id": pkg.creator_user_id}
-    return access.gate_for(context, facts).can_access
+    gate = access.gate_for(context, resource.package_id)
+    return gate is not None and gate.can_access
 
 
 _DENIED: AuthResult = {"success": False, "msg": "The data of this dataset is not available to you."}
