@@ -8,7 +8,7 @@ export VENV
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k search -x"
 PYTEST_ARGS ?=
 
-.PHONY: test demo setup-test setup-demo clean
+.PHONY: test demo bench setup-test setup-demo setup-bench clean
 
 test: setup-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -16,11 +16,18 @@ test: setup-test
 demo: setup-demo
 	dev/demo.sh
 
+# Not part of `make test`: overhead against the same CKAN without the plugin.
+bench: setup-bench
+	$(VENV)/bin/python benchmarks/overhead.py $(BENCH_ARGS)
+
 setup-test:
 	dev/setup.sh test
 
 setup-demo:
 	dev/setup.sh demo
+
+setup-bench:
+	dev/setup.sh bench
 
 # Removes the virtualenv and local data (demo search index, uploads); the
 # PostgreSQL databases stay.

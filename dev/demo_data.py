@@ -1,4 +1,4 @@
-"""Create the demo site's content once: users, an organisation, datasets.
+"""Create the demo site's content once: users, an organisation, one dataset per tier.
 
 Run by dev/demo.sh as ``python dev/demo_data.py dev/demo.ini``. Running it
 again creates nothing new; it only reprints the accounts and, if the search
@@ -38,6 +38,7 @@ DATASETS: list[dict[str, Any]] = [
     {
         "name": "river-flows",
         "title": "River flow measurements",
+        "access_tier": "open",
         "notes": "Daily discharge at the basin's gauging stations, 2025.",
         "license_id": "cc-by",
         "tags": [{"name": "hydrology"}, {"name": "water"}],
@@ -49,6 +50,7 @@ DATASETS: list[dict[str, Any]] = [
     {
         "name": "rainfall-2025",
         "title": "Rainfall 2025",
+        "access_tier": "registered",
         "notes": "Hourly precipitation totals from forty stations.",
         "license_id": "cc-by",
         "tags": [{"name": "water"}, {"name": "weather"}],
@@ -59,11 +61,24 @@ DATASETS: list[dict[str, Any]] = [
     {
         "name": "household-water-survey",
         "title": "Household water use survey",
+        "access_tier": "agreement",
         "notes": "Interviews with 1,200 households on water use. Contains personal data.",
         "license_id": "other-closed",
         "tags": [{"name": "survey"}, {"name": "water"}],
         "resources": [
             {"name": "Survey responses", "format": "CSV", "url": "https://data.example.org/survey-responses.csv"},
+        ],
+    },
+    {
+        "name": "well-owner-registry",
+        "title": "Groundwater well owners",
+        "access_tier": "controlled",
+        "notes": "Names and addresses of private well owners, for approved research only.",
+        "license_id": "other-closed",
+        "tags": [{"name": "groundwater"}],
+        "resources": [
+            {"name": "Registry extract", "format": "CSV", "upload": ("well-owners.csv",
+             "well_id,owner,postcode\nW-001,A. Example,NB1 2AA\n")},
         ],
     },
 ]
@@ -87,8 +102,8 @@ def populate() -> bool:
 
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
 
-    def act(name: str, **data: Any) -> dict[str, Any]:
-        return tk.get_action(name)({"user": site_user, "ignore_auth": True}, data)
+    def act(action: str, /, **data: Any) -> dict[str, Any]:
+        return tk.get_action(action)({"user": site_user, "ignore_auth": True}, data)
 
     created = False
     for name, fullname, _role in USERS:

@@ -4,6 +4,7 @@
 #
 #   dev/setup.sh test   PostgreSQL (ckan_test + datastore_test), Redis, .venv, Chromium
 #   dev/setup.sh demo   PostgreSQL (ckan_demo + datastore_demo), Redis, .venv
+#   dev/setup.sh bench  PostgreSQL (ckan_bench), Redis, .venv
 #
 # Needs root for the system packages (apt-get) and PostgreSQL roles; everything
 # else lives in the checkout (.venv, .data).
@@ -147,14 +148,19 @@ case "$TARGET" in
         ensure_database ckan_demo "$PG_USER"
         ensure_database datastore_demo "$PG_USER"
         ;;
-    *) die "unknown target $TARGET (test|demo)" ;;
+    bench)
+        ensure_database ckan_bench "$PG_USER"
+        ;;
+    *) die "unknown target $TARGET (test|demo|bench)" ;;
 esac
 ensure_redis
 ensure_venv
-if [ "$TARGET" = test ]; then
-    ensure_chromium
-    init_database "$ROOT/test.ini"
-else
-    init_database "$ROOT/dev/demo.ini"
-fi
+case "$TARGET" in
+    test)
+        ensure_chromium
+        init_database "$ROOT/test.ini"
+        ;;
+    demo) init_database "$ROOT/dev/demo.ini" ;;
+    bench) ;;  # benchmarks/overhead.py resets and seeds its database itself
+esac
 say "ready"

@@ -91,3 +91,18 @@ def test_denied_download_answers_403_with_the_reason(editor, app):
     body = resp.get_data(as_text=True)
     assert "Log in to access the data." in body
     assert "zz-index-secret" not in body + str(resp.headers)
+
+
+def test_rebuilding_the_whole_index_keeps_gated_urls_out(editor, cli):
+    from ckan.cli.cli import ckan as ckan_cli
+
+    gated = make(editor, "controlled")
+    opened = call_action("package_create", dict(editor["ctx"]), name="open-rivers",
+                         owner_org=editor["org"]["id"], access_tier="open",
+                         resources=[{"url": URL.replace("data.csv", "open.csv")}])
+    result = cli.invoke(ckan_cli, ["search-index", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "zz-index-secret" not in indexed(gated["id"])
+    assert "open.csv" in indexed(opened["id"])
+    found = call_action("package_search", dict(editor["ctx"]), q="name:rivers")["results"][0]
+    assert found["resources"][0]["url"] == URL

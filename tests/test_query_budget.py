@@ -47,7 +47,9 @@ def catalogue():
         call_action(
             "package_create", {"user": editor["name"]}, name=f"budget-{i:03d}",
             owner_org=org["id"], access_tier=TIERS[i % 4],
-            resources=[{"url": f"https://data.example.org/{i}.csv"}],
+            # Uploads too: their download URLs are computed per resource.
+            resources=[{"url": f"https://data.example.org/{i}.csv"},
+                       {"url": f"upload-{i}.csv", "url_type": "upload"}],
         )
     return {"member": member, "outsider": factories.User()}
 

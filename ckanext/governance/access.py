@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,19 +43,18 @@ INDEX_URL_PREFIXES = ("res_extras_",)
 
 @dataclasses.dataclass(frozen=True)
 class Viewer:
-    """Who is asking, with the facts that hold across datasets."""
+    """Who is asking."""
 
     user_id: str | None
     name: str | None
     sysadmin: bool
-    capacities: Mapping[str, str]  # organisation id -> capacity
 
     @property
     def anonymous(self) -> bool:
         return self.user_id is None
 
 
-ANONYMOUS = Viewer(None, None, False, {})
+ANONYMOUS = Viewer(None, None, False)
 
 
 def utcnow() -> dt.datetime:
@@ -78,20 +77,7 @@ def viewer_for(context: Context) -> Viewer:
             user = model.User.get(name)
     if user is None or user.state != "active":
         return ANONYMOUS
-    if user.sysadmin:
-        return Viewer(user.id, user.name, True, {})
-    rows = model.Session.execute(
-        sa.select(model.Member.group_id, model.Member.capacity)
-        .join(model.Group, model.Group.id == model.Member.group_id)
-        .where(
-            model.Member.table_name == "user",
-            model.Member.table_id == user.id,
-            model.Member.state == "active",
-            model.Group.is_organization.is_(True),
-            model.Group.state == "active",
-        )
-    ).all()
-    return Viewer(user.id, user.name, False, {g: c for g, c in rows})
+    return Viewer(user.id, user.name, bool(user.sysadmin))
 
 
 def load_policies(package_ids: Iterable[str]) -> dict[str, policy.DatasetPolicy]:
@@ -117,37 +103,41 @@ class _Facts:
     owner_org: str | None
     creator_user_id: str | None
     policy: policy.DatasetPolicy
+    capacity: str | None  # the viewer's, in the owning organisation
     collaborator: bool
 
 
-def _dataset_facts(viewer: Viewer, package_ids: list[str]) -> dict[str, _Facts]:
-    """Owner, creator, stored policy and the viewer's collaboration, per dataset.
+# One statement for a whole page: written as SQL so it is built once and only
+# its parameters change (a user id of NULL matches no membership).
+_FACTS_SQL = sa.text("""
+    SELECT p.id, p.owner_org, p.creator_user_id, gp.access_tier, gp.embargo_until,
+           (SELECT m.capacity
+              FROM member m JOIN "group" g ON g.id = m.group_id
+             WHERE m.group_id = p.owner_org AND m.table_name = 'user'
+               AND m.table_id = :user_id AND m.state = 'active'
+               AND g.is_organization AND g.state = 'active'
+             LIMIT 1) AS capacity,
+           EXISTS (SELECT 1 FROM package_member pm
+                    WHERE pm.package_id = p.id AND pm.user_id = :user_id) AS collaborator
+      FROM package p
+      LEFT JOIN governance_dataset_policy gp ON gp.package_id = p.id
+     WHERE p.id = ANY(:ids)
+""")
 
-    One query for any number of datasets. Facts come from the database, never
+
+def _dataset_facts(viewer: Viewer, package_ids: list[str]) -> dict[str, _Facts]:
+    """Owner, creator, stored policy, and the viewer's membership of the owning
+    organisation and collaboration, per dataset.
+
+    One query for any number of datasets, through the package primary key and
+    the member and package_member indexes. Facts come from the database, never
     from the dict being shaped (a search result or snapshot can be stale).
     """
     if not package_ids:
         return {}
-    collab = (
-        sa.exists().where(
-            model.PackageMember.package_id == model.Package.id,
-            model.PackageMember.user_id == viewer.user_id,
-        )
-        if viewer.user_id and not viewer.sysadmin
-        else sa.false()
-    )
-    rows = model.Session.execute(
-        sa.select(
-            model.Package.id,
-            model.Package.owner_org,
-            model.Package.creator_user_id,
-            DatasetPolicy.access_tier,
-            DatasetPolicy.embargo_until,
-            collab.label("collaborator"),
-        )
-        .outerjoin(DatasetPolicy, DatasetPolicy.package_id == model.Package.id)
-        .where(model.Package.id.in_(package_ids))
-    ).all()
+    # Sysadmins are exempt anyway; anonymous users hold nothing.
+    user_id = None if viewer.sysadmin else viewer.user_id
+    rows = model.Session.execute(_FACTS_SQL, {"user_id": user_id, "ids": list(package_ids)})
     default_tier = config.default_tier()
     return {
         pid: _Facts(
@@ -156,9 +146,10 @@ def _dataset_facts(viewer: Viewer, package_ids: list[str]) -> dict[str, _Facts]:
             policy.DatasetPolicy(
                 tier=tier if tier is not None else default_tier, embargo_until=embargo
             ),
+            capacity,
             bool(collaborator),
         )
-        for pid, owner_org, creator, tier, embargo, collaborator in rows
+        for pid, owner_org, creator, tier, embargo, capacity, collaborator in rows
     }
 
 
@@ -195,8 +186,8 @@ def gates(
 ) -> dict[str, Gate]:
     """Decide for every dataset id given; ids of no dataset get no gate (deny).
 
-    Two queries whatever the number of datasets: the viewer's memberships (none
-    for anonymous users and sysadmins) and the datasets' facts.
+    One query whatever the number of datasets (two when the context names its
+    user without the user object).
     """
     ids = list(dict.fromkeys(i for i in package_ids if i))
     viewer = viewer or viewer_for(context)
@@ -211,7 +202,7 @@ def gates(
         subject = policy.Subject(
             user_id=viewer.user_id,
             sysadmin=viewer.sysadmin,
-            capacity=viewer.capacities.get(f.owner_org) if f.owner_org else None,
+            capacity=f.capacity,
             collaborator=f.collaborator or creator,
         )
         decision = policy.decide(subject, f.policy, now, exempt_capacity)
@@ -230,6 +221,8 @@ def indexed_without_urls(pol: policy.DatasetPolicy, now: dt.datetime | None = No
     The index is shared by all users, so it holds gated URLs for nobody: only
     data open to anonymous users right now is indexed whole.
     """
+    if pol.tier == policy.OPEN and pol.embargo_until is None:
+        return False  # the common case, without a decision
     anonymous = policy.decide(policy.Subject(), pol, now or utcnow())
     return not anonymous.can_access
 
@@ -237,30 +230,38 @@ def indexed_without_urls(pol: policy.DatasetPolicy, now: dt.datetime | None = No
 # Redaction -------------------------------------------------------------------
 
 
-def redact_resource(resource: dict[str, Any]) -> dict[str, Any]:
-    """Keep only what a resource is, never where its data is."""
+def redact_resource(resource: dict[str, Any], keep_keys: bool = False) -> dict[str, Any]:
+    """Keep only what a resource is, never where its data is.
+
+    ``keep_keys`` blanks the other fields instead of dropping them, for raw
+    dicts that CKAN validates afterwards (its show schema turns an absent key
+    into a value that cannot be serialised).
+    """
     for key in list(resource):
         if key not in VISIBLE_RESOURCE_FIELDS:
-            del resource[key]
+            if keep_keys:
+                resource[key] = None
+            else:
+                del resource[key]
     resource["url"] = ""
     return resource
 
 
-def present_package(
-    pkg_dict: dict[str, Any], gate: Gate, with_fields: bool = True
-) -> dict[str, Any]:
+def present_package(pkg_dict: dict[str, Any], gate: Gate, raw: bool = False) -> dict[str, Any]:
     """Shape a package dict for the viewer the gate was decided for.
 
-    Adds ``access_tier`` and the ``governance`` block (unless ``with_fields``
-    is False) and, when the viewer may not have the data, redacts every resource.
+    Adds ``access_tier`` and the ``governance`` block and, when the viewer may
+    not have the data, redacts every resource. A ``raw`` dict (CKAN's
+    unvalidated package_show, used for indexing) gets no fields and keeps its
+    keys, since CKAN validates it next.
     """
-    if with_fields:
+    if not raw:
         pkg_dict["access_tier"] = gate.tier
         pkg_dict["governance"] = gate.block()
     if not gate.can_access:
         for resource in pkg_dict.get("resources") or []:
             if isinstance(resource, dict):
-                redact_resource(resource)
+                redact_resource(resource, keep_keys=raw)
     return pkg_dict
 
 
@@ -288,26 +289,51 @@ def present_packages(context: Context, pkg_dicts: list[Any]) -> list[Any]:
         if gate.can_access and d.get("resources") and indexed_without_urls(gate.policy):
             restore.append(d)
     if restore:
-        _restore_resources(restore)
+        restore_resources(restore)
     return pkg_dicts
 
 
-def _restore_resources(dicts: list[dict[str, Any]]) -> None:
-    from ckan.lib.dictization import model_dictize
+_RESOURCES_SQL = sa.text("""
+    SELECT r.id, r.package_id, p.type, r.url, r.url_type, r.hash, r.mimetype_inner,
+           r.cache_url, r.cache_last_updated, r.extras
+      FROM resource r JOIN package p ON p.id = r.package_id
+     WHERE r.package_id = ANY(:ids) AND r.state = 'active'
+""")
 
-    ids = [d["id"] for d in dicts]
-    resources = (
-        model.Session.query(model.Resource)
-        .filter(model.Resource.package_id.in_(ids), model.Resource.state == "active")
-        .all()
-    )
-    dctx: Context = {"model": model, "session": model.Session}  # type: ignore[typeddict-item]
-    by_id = {r.id: model_dictize.resource_dictize(r, dctx) for r in resources}
+
+def restore_resources(dicts: list[dict[str, Any]]) -> None:
+    """Put back, from the database, the resource fields the search index does
+    not hold for gated datasets (one query for all of ``dicts``).
+
+    The values are those CKAN's package_show gives: uploads get their download
+    URL, scheme-less links get ``http://``, extras are merged in.
+    """
+    from urllib.parse import urlsplit
+
+    from ckan.lib import munge
+
+    rows = model.Session.execute(_RESOURCES_SQL, {"ids": [d["id"] for d in dicts]})
+    restored: dict[str, dict[str, Any]] = {}
+    for rid, pid, ptype, url, url_type, hash_, mime_inner, cache_url, cache_updated, extras in rows:
+        url = url or ""
+        if url_type == "upload":
+            url = tk.h.url_for(
+                f"{ptype or 'dataset'}_resource.download", id=pid, resource_id=rid,
+                filename=munge.munge_filename(url.rsplit("/")[-1]), qualified=True,
+            )
+        elif url and not urlsplit(url).scheme:
+            url = "http://" + url.lstrip("/")
+        # The column is JSON in a text column: CKAN's own type parses it, raw SQL does not.
+        fields = dict(json.loads(extras) if isinstance(extras, str) and extras else extras or {})
+        fields.update(
+            url=url, hash=hash_, mimetype_inner=mime_inner, cache_url=cache_url,
+            cache_last_updated=cache_updated.isoformat() if cache_updated else None,
+        )
+        restored[rid] = fields
     for d in dicts:
-        d["resources"] = [
-            {**res, **by_id.get(res.get("id"), {})} if isinstance(res, dict) else res
-            for res in d.get("resources") or []
-        ]
+        for res in d.get("resources") or []:
+            if isinstance(res, dict) and res.get("id") in restored:
+                res.update(restored[res["id"]])
 
 
 def redact_index_document(doc: dict[str, Any], pol: policy.DatasetPolicy) -> dict[str, Any]:

@@ -60,7 +60,12 @@ def governance_access_message(block: dict[str, Any] | None) -> str:
     reason = block.get("reason")
     if block.get("can_access"):
         if reason == policy.R_EXEMPT and block.get("tier") != policy.OPEN:
-            return tk._("You can access the data as a member of the publishing organisation.")
+            if getattr(tk.current_user, "sysadmin", False):
+                return tk._("You can access the data as a site administrator.")
+            return tk._(
+                "You can access the data as a member of the publishing organisation "
+                "or a collaborator on this dataset."
+            )
         return tk._("You can access the data.")
     until = _date_words(block.get("embargo_until"))
     messages = {

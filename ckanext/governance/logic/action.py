@@ -105,21 +105,21 @@ def package_patch(up: Action, context: Context, data_dict: DataDict):
 @tk.side_effect_free
 @tk.chained_action
 def package_show(up: Action, context: Context, data_dict: DataDict):
-    pkg = model.Package.get(data_dict.get("id") or data_dict.get("name_or_id") or "")
-    gate = access.gate_for(context, pkg.id) if pkg is not None else None
-    if gate is not None and gate.can_access and access.indexed_without_urls(gate.policy):
-        # The search index copy of a gated dataset has no URLs in it.
-        context["use_cache"] = False
     result = up(context, data_dict)
-    if gate is None:
-        # CKAN found it by another reference; decide on what it returned.
-        gate = access.gate_for(context, result.get("id") or "")
+    # validate=False is CKAN's raw path (indexing), validated after this.
+    raw = context.get("validate", True) is False
+    gate = access.gate_for(context, result.get("id") or "")
     if gate is None:
         for resource in result.get("resources") or []:
-            access.redact_resource(resource)
+            access.redact_resource(resource, keep_keys=raw)
         return result
-    # validate=False is CKAN's raw path (indexing): redact, add no fields.
-    return access.present_package(result, gate, with_fields=context.get("validate", True) is not False)
+    if gate.can_access and access.indexed_without_urls(gate.policy) and any(
+        not r.get("url") for r in result.get("resources") or []
+    ):
+        # CKAN answered from the search index, whose copy of a gated dataset
+        # has no URLs: this viewer may have them, so take them from the database.
+        access.restore_resources([result])
+    return access.present_package(result, gate, raw=raw)
 
 
 @tk.side_effect_free
