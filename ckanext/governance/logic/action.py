@@ -30,8 +30,9 @@ __all__ = [
     "resource_view_list",
 ]
 
-# Where the fields a caller sent wait for IPackageController.after_dataset_*
-# to store them in the same transaction as the dataset itself.
+# Where the fields a caller sent to package_create wait for
+# IPackageController.after_dataset_create, which stores them in the
+# transaction that saves the dataset (package_update stores them itself).
 PENDING = "governance_pending_fields"
 
 # Computed for each caller: never stored, ignored on input.
@@ -39,7 +40,8 @@ READ_ONLY = ("governance",)
 
 
 def _take_fields(context: Context, data_dict: DataDict) -> None:
-    """Move our fields out of ``data_dict`` (validated) into the context."""
+    """Move our fields out of ``data_dict`` into the context, validated first:
+    a bad value raises before CKAN writes anything."""
     for key in READ_ONLY:
         data_dict.pop(key, None)
     fields: dict[str, Any] = {}

@@ -31,22 +31,13 @@ _DENIED: AuthResult = {"success": False, "msg": "The data of this dataset is not
 
 @tk.auth_allow_anonymous_access
 @tk.chained_auth_function
-def datastore_search(up: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
+def datastore_resource_data(up: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
+    """Chained over datastore_search and datastore_info (and so /datastore/dump)."""
     result = up(context, data_dict)
     if not result.get("success"):
         return result
     rid = data_dict.get("resource_id") or data_dict.get("id")
     # Aliases resolve to a resource id in the action; unknown names deny.
-    return result if _resource_allowed(context, rid) else _DENIED
-
-
-@tk.auth_allow_anonymous_access
-@tk.chained_auth_function
-def datastore_info(up: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
-    result = up(context, data_dict)
-    if not result.get("success"):
-        return result
-    rid = data_dict.get("resource_id") or data_dict.get("id")
     return result if _resource_allowed(context, rid) else _DENIED
 
 
@@ -73,8 +64,8 @@ def get_auth_functions() -> dict[str, AuthFunction]:
     functions: dict[str, AuthFunction] = {name: globals()[name] for name in __all__}
     if p.plugin_loaded("datastore"):
         functions.update({
-            "datastore_search": datastore_search,
-            "datastore_info": datastore_info,
+            "datastore_search": datastore_resource_data,
+            "datastore_info": datastore_resource_data,
             "datastore_search_sql": datastore_search_sql,
         })
     return functions
