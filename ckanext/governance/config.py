@@ -10,3 +10,11 @@ def default_tier() -> str:
 
 def exempt_capacity() -> str:
     return tk.config["ckanext.governance.exempt_capacity"]
+
+
+def log_downloads() -> bool:
+    return tk.asbool(tk.config["ckanext.governance.log_downloads"])
+
+
+def notify_max_attempts() -> int:
+    return int(tk.config["ckanext.governance.notify.max_attempts"])

@@ -4,11 +4,15 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.model as model
-from . import access, config
+import ckan.plugins.toolkit as tk
+
+from . import access, config, events, notify
 from .model import DatasetPolicy
 
 
-def store_terms(package_id: str, fields: dict[str, Any], created: bool) -> None:
+def store_terms(
+    package_id: str, fields: dict[str, Any], created: bool, actor_id: str | None = None
+) -> None:
     """Write a dataset's terms into the transaction that saves the dataset.
 
     Runs before CKAN commits and indexes, so both see the new terms, and a
@@ -17,15 +21,60 @@ def store_terms(package_id: str, fields: dict[str, Any], created: bool) -> None:
     ``access_tier`` keeps the tier.
     """
     row = model.Session.get(DatasetPolicy, package_id)
+    before = row.access_tier if row is not None else None
     if row is None:
         if not created and not fields:
             return
         row = DatasetPolicy(package_id=package_id, access_tier=config.default_tier())
+        if not created:
+            before = config.default_tier()  # what applied while there was no row
         model.Session.add(row)
     if "access_tier" in fields and fields["access_tier"] != row.access_tier:
         row.access_tier = fields["access_tier"]
         row.modified = access.utcnow()
+    if row.access_tier != before:
+        _tier_changed(package_id, before, row.access_tier, actor_id)
     model.Session.flush()
+
+
+def _tier_changed(package_id: str, before: str | None, after: str, actor_id: str | None) -> None:
+    """Ledger event, and a notice to the organisation's admins (not at creation)."""
+    pkg = model.Package.get(package_id)
+    org_id = pkg.owner_org if pkg is not None else None
+    events.record(
+        events.TIER_CHANGED, actor_id=actor_id, package_id=package_id,
+        organization_id=org_id, detail={"from": before, "to": after},
+    )
+    if before is None or pkg is None or not org_id:
+        return
+    from .helpers import governance_tier_label
+
+    actor = model.User.get(actor_id) if actor_id else None
+    variables = {
+        "dataset_title": pkg.title or pkg.name,
+        "dataset_url": tk.url_for("dataset.read", id=pkg.name, qualified=True),
+        "from_label": governance_tier_label(before),
+        "to_label": governance_tier_label(after),
+        "actor_name": (actor.fullname or actor.name) if actor else tk._("the site"),
+    }
+    for admin in _organization_admins(org_id):
+        if admin.id != actor_id:
+            notify.enqueue(admin, "tier_changed", variables)
+
+
+def _organization_admins(org_id: str) -> list[model.User]:
+    return (
+        model.Session.query(model.User)
+        .join(model.Member, model.Member.table_id == model.User.id)
+        .filter(
+            model.Member.group_id == org_id,
+            model.Member.table_name == "user",
+            model.Member.capacity == "admin",
+            model.Member.state == "active",
+            model.User.state == "active",
+        )
+        .all()
+    )
 
 
 def index_document(pkg_dict: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from . import datasets
+from . import access, datasets, notify
 from .logic import action, auth
 
 
@@ -18,6 +18,7 @@ from .logic import action, auth
 @tk.blanket.auth_functions(auth.get_auth_functions)
 @tk.blanket.blueprints
 @tk.blanket.helpers
+@tk.blanket.validators
 @tk.blanket.cli
 @tk.blanket.config_declarations
 class GovernancePlugin(p.SingletonPlugin):
@@ -29,6 +30,7 @@ class GovernancePlugin(p.SingletonPlugin):
 
     def update_config(self, config_: Any) -> None:
         tk.add_template_directory(config_, "templates")
+        notify.listen()
 
     # IPackageController
 
@@ -36,7 +38,8 @@ class GovernancePlugin(p.SingletonPlugin):
         # Before CKAN commits and indexes the new dataset (updates are stored
         # by the chained package_update, see logic/action.py).
         fields = context.pop(action.PENDING, None) or {}
-        datasets.store_terms(pkg_dict["id"], fields, created=True)
+        actor = access.viewer_for(context).user_id
+        datasets.store_terms(pkg_dict["id"], fields, created=True, actor_id=actor)
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return datasets.index_document(pkg_dict)

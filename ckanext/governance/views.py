@@ -1,14 +1,15 @@
 """Web routes: the data gate in front of CKAN's download and view routes."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, Response, stream_with_context
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import access
+from . import access, config, events
 
 __all__ = ["governance"]
 
@@ -32,8 +33,12 @@ def gate_resource_data() -> Any:
         return None  # CKAN answers 404 itself
     context = {"user": tk.current_user.name, "auth_user_obj": tk.current_user}
     gate = access.gate_for(context, resource.package_id)  # type: ignore[arg-type]
-    if gate is None or gate.can_access:
+    if gate is None:
         return None  # no such dataset: CKAN answers 404 itself
+    if gate.can_access:
+        if name == "download":
+            _log_download(context, resource, gate)
+        return None
     pkg = resource.package
     try:
         pkg_dict = tk.get_action("package_show")(context, {"id": pkg.id})  # type: ignore[arg-type]
@@ -44,3 +49,66 @@ def gate_resource_data() -> Any:
         {"pkg_dict": pkg_dict, "governance": gate.block(), "resource_id": resource.id},
     )
     return body, 403
+
+
+def _log_download(context: Any, resource: model.Resource, gate: access.Gate) -> None:
+    """A download of gated data is a governance fact: record who took what."""
+    if not config.log_downloads() or not access.indexed_without_urls(gate.policy):
+        return
+    pkg = resource.package
+    events.record(
+        events.DOWNLOAD,
+        actor_id=access.viewer_for(context).user_id,
+        package_id=pkg.id,
+        organization_id=pkg.owner_org,
+        detail={"resource_id": resource.id, "resource_name": resource.name,
+                "tier": gate.tier, "reason": gate.decision.reason},
+    )
+    model.Session.commit()
+
+
+@governance.route("/organization/<id>/governance/events.csv")
+def organization_events_csv(id: str) -> Any:
+    """The organisation's ledger as CSV, streamed (admins of it and sysadmins)."""
+    org = model.Group.get(id)
+    if org is None or not org.is_organization or org.state != "active":
+        return tk.abort(404, tk._("Organization not found"))
+    user = model.User.get(tk.current_user.name) if tk.current_user.is_authenticated else None
+    if user is None or not (user.sysadmin or _is_admin(user, org)):
+        return tk.abort(403, tk._("Only the organisation's admins may export its ledger"))
+    try:
+        filters = _csv_filters(org)
+    except tk.ValidationError as err:
+        return tk.abort(400, str(err.error_summary))
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d")
+    return Response(
+        stream_with_context(events.stream_csv(user, filters)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{org.name}-governance-events-{stamp}.csv"'},
+    )
+
+
+def _is_admin(user: model.User, org: model.Group) -> bool:
+    return (
+        model.Session.query(model.Member)
+        .filter_by(group_id=org.id, table_name="user", table_id=user.id,
+                   state="active", capacity="admin")
+        .count() > 0
+    )
+
+
+def _csv_filters(org: model.Group) -> dict[str, Any]:
+    """The query string's kind/since/until, validated like the action's."""
+    from .logic.validators import governance_event_kind, governance_utc_datetime
+
+    args = tk.request.args
+    filters: dict[str, Any] = {"organization_id": org.id}
+    try:
+        if args.get("kind"):
+            filters["kind"] = governance_event_kind(args["kind"])
+        for key in ("since", "until"):
+            if args.get(key):
+                filters[key] = governance_utc_datetime(args[key])
+    except tk.Invalid as err:
+        raise tk.ValidationError({"filter": [str(err.error)]})
+    return filters

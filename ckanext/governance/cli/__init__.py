@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from . import status
+from . import events, notifications, status
 
 __all__ = ["governance"]
 
@@ -18,3 +18,5 @@ def governance() -> None:
 
 
 governance.add_command(status.status)
+governance.add_command(events.events)
+governance.add_command(notifications.notify)

@@ -10,14 +10,18 @@ import difflib
 import json
 from typing import Any
 
+import sqlalchemy as sa
+
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
 
-from .. import access, datasets, policy
+from .. import access, datasets, events, policy
+from . import schema
 
 __all__ = [
     "governance_access_show",
+    "governance_event_list",
     "package_create",
     "package_update",
     "package_patch",
@@ -84,7 +88,8 @@ def package_update(up: Action, context: Context, data_dict: DataDict):
         # tier-only update is written here, into the transaction CKAN commits
         # (and indexes) next. A refusal or a failure below rolls it back.
         tk.check_access("package_update", dict(context), data_dict)
-        datasets.store_terms(pkg.id, fields, created=False)
+        actor = access.viewer_for(context).user_id
+        datasets.store_terms(pkg.id, fields, created=False, actor_id=actor)
     try:
         result = up(context, data_dict)
     except Exception:
@@ -217,6 +222,64 @@ def governance_access_show(context: Context, data_dict: DataDict) -> dict[str, A
         for res in pkg.resources
     ]
     return block
+
+
+EVENT_PAGE_MAX = 1000
+
+
+@tk.side_effect_free
+@tk.validate(schema.event_list)
+def governance_event_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Governance events (the ledger), oldest first, a page at a time.
+
+    Sysadmins see every event, organisation admins their organisations'
+    events, every other user the events they caused.
+
+    :param organization: id or name of an organisation (optional)
+    :param dataset: id or name of a dataset (optional)
+    :param user: id or name of the user who caused the events (optional)
+    :param kind: one kind of event, e.g. ``tier_changed`` or ``download`` (optional)
+    :param since: ISO 8601 date or date-time, inclusive (optional; a date is 00:00 UTC)
+    :param until: ISO 8601 date or date-time, exclusive (optional)
+    :param page: page number, from 1 (optional, default 1)
+    :param limit: events per page (optional, default 100, at most 1000)
+
+    :returns: ``{"count", "page", "limit", "results": [{"id", "created", "kind",
+        "actor_id", "package_id", "organization_id", "detail"}]}``
+    :rtype: dictionary
+    """
+    tk.check_access("governance_event_list", context, data_dict)
+    user = model.User.get(access.viewer_for(context).user_id or "")
+    filters = _event_filters(data_dict)
+    limit = min(int(data_dict.get("limit", 100)), EVENT_PAGE_MAX)
+    page = int(data_dict.get("page", 1))
+    query = events.select_events(user, filters)
+    count = model.Session.execute(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    ).scalar_one()
+    rows = model.Session.execute(query.limit(limit).offset((page - 1) * limit)).scalars()
+    return {"count": count, "page": page, "limit": limit,
+            "results": [events.as_dict(e) for e in rows]}
+
+
+def _event_filters(data_dict: DataDict) -> dict[str, Any]:
+    """Names resolved to ids; an unknown one is a ValidationError on its field."""
+    filters: dict[str, Any] = {k: data_dict.get(k) for k in ("kind", "since", "until")}
+    lookups = (
+        ("organization", "organization_id", lambda ref: model.Group.get(ref)),
+        ("dataset", "package_id", lambda ref: model.Package.get(ref)),
+        ("user", "actor_id", lambda ref: model.User.get(ref)),
+    )
+    for field, key, get in lookups:
+        ref = data_dict.get(field)
+        if ref:
+            found = get(ref)
+            if found is None:
+                raise tk.ValidationError({field: [tk._("Not found: {}").format(ref)]})
+            filters[key] = found.id
+    if filters.get("since") and filters.get("until") and filters["since"] >= filters["until"]:
+        raise tk.ValidationError({"until": [tk._("Must be later than since")]})
+    return filters
 
 
 # Activity stream (registered only when ckanext-activity is loaded) ------------

@@ -9,13 +9,18 @@ from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
 from .. import access
 
-__all__ = ["governance_access_show"]
+__all__ = ["governance_access_show", "governance_event_list"]
 
 
 @tk.auth_allow_anonymous_access
 def governance_access_show(context: Context, data_dict: DataDict) -> AuthResult:
     """Anyone who may see a dataset's metadata may ask what access they have."""
     return {"success": tk.check_access("package_show", context, data_dict)}
+
+
+def governance_event_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """Any logged-in user: the action itself limits what each one sees."""
+    return {"success": bool(context.get("user"))}
 
 
 def _resource_allowed(context: Context, resource_id: Any) -> bool:

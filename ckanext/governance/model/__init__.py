@@ -2,5 +2,6 @@
 from __future__ import annotations
 
 from .dataset_policy import DatasetPolicy
+from .event import Event, Notification
 
-__all__ = ["DatasetPolicy"]
+__all__ = ["DatasetPolicy", "Event", "Notification"]

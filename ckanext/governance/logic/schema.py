@@ -1,0 +1,26 @@
+"""Schemas of the governance actions."""
+from __future__ import annotations
+
+from ckan.logic.schema import validator_args
+from ckan.types import Schema, Validator
+
+
+@validator_args
+def event_list(
+    ignore_missing: Validator,
+    unicode_safe: Validator,
+    int_validator: Validator,
+    is_positive_integer: Validator,
+    governance_event_kind: Validator,
+    governance_utc_datetime: Validator,
+) -> Schema:
+    return {
+        "organization": [ignore_missing, unicode_safe],
+        "dataset": [ignore_missing, unicode_safe],
+        "user": [ignore_missing, unicode_safe],
+        "kind": [ignore_missing, unicode_safe, governance_event_kind],
+        "since": [ignore_missing, governance_utc_datetime],
+        "until": [ignore_missing, governance_utc_datetime],
+        "page": [ignore_missing, int_validator, is_positive_integer],
+        "limit": [ignore_missing, int_validator, is_positive_integer],
+    }

@@ -1,0 +1,37 @@
+"""Validators of the governance fields and filters."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+from .. import events
+
+__all__ = ["governance_event_kind", "governance_utc_datetime"]
+
+
+def governance_event_kind(value: Any) -> Any:
+    if value not in events.KINDS:
+        raise tk.Invalid(tk._("Unknown event kind. Known kinds: {}").format(", ".join(events.KINDS)))
+    return value
+
+
+def governance_utc_datetime(value: Any) -> dt.datetime:
+    """ISO 8601 date or date-time, as an aware UTC datetime.
+
+    A date alone means 00:00 UTC of that day; a date-time without a zone is UTC.
+    """
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, dt.date):
+        parsed = dt.datetime.combine(value, dt.time())
+    else:
+        text = str(value).strip()
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise tk.Invalid(tk._("Not an ISO 8601 date or date-time: {}").format(text))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)

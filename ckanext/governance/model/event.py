@@ -1,0 +1,51 @@
+"""The governance ledger: append-only facts, and the notification outbox."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped
+
+import ckan.plugins.toolkit as tk
+
+
+class Event(tk.BaseModel):
+    """One governance fact. Rows are only ever inserted: no code path updates
+    or deletes them, and no foreign keys tie them to rows that can be purged."""
+
+    __tablename__ = "governance_event"
+
+    id: Mapped[int] = sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
+    created: Mapped[dt.datetime] = sa.Column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    kind: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
+    actor_id: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    package_id: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    organization_id: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    detail: Mapped[dict[str, Any]] = sa.Column(JSONB, nullable=False, server_default="{}")
+
+
+class Notification(tk.BaseModel):
+    """A message waiting in the outbox, written with the fact that causes it."""
+
+    __tablename__ = "governance_notification"
+
+    id: Mapped[int] = sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
+    created: Mapped[dt.datetime] = sa.Column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    recipient_id: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    recipient_name: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
+    recipient_email: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
+    template: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
+    variables: Mapped[dict[str, Any]] = sa.Column(JSONB, nullable=False, server_default="{}")
+    status: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False, server_default="pending")
+    attempts: Mapped[int] = sa.Column(sa.Integer, nullable=False, server_default="0")
+    next_attempt: Mapped[dt.datetime] = sa.Column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    sent: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
+    last_error: Mapped[str | None] = sa.Column(sa.UnicodeText)
