@@ -9,6 +9,7 @@ each message is marked sent exactly once. A failure is retried with backoff.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from typing import Any
@@ -104,11 +105,20 @@ def retry_failed() -> int:
     return result.rowcount or 0
 
 
+def _rendering_context() -> Any:
+    """A Flask request context for templates outside web requests (cron,
+    background jobs): the one CKAN itself uses for url_for there."""
+    from ckan.lib.helpers import _get_auto_flask_context
+
+    return _get_auto_flask_context() or contextlib.nullcontext()
+
+
 def _deliver(row: Notification) -> None:
     variables = dict(row.variables or {}, recipient_name=row.recipient_name)
-    subject = tk.render(f"{TEMPLATES}/{row.template}.subject.txt", variables).strip()
-    body = tk.render(f"{TEMPLATES}/{row.template}.txt", variables)
-    body_html = tk.render(f"{TEMPLATES}/{row.template}.html", variables)
+    with _rendering_context():
+        subject = tk.render(f"{TEMPLATES}/{row.template}.subject.txt", variables).strip()
+        body = tk.render(f"{TEMPLATES}/{row.template}.txt", variables)
+        body_html = tk.render(f"{TEMPLATES}/{row.template}.html", variables)
     if not tk.config.get("smtp.server") and not list(p.PluginImplementations(p.INotifier)):
         # CKAN's mailer silently drops mail without smtp.server: keep it queued.
         raise RuntimeError("no smtp.server configured and no INotifier plugin")

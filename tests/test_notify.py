@@ -1,0 +1,222 @@
+"""The notification outbox against a real SMTP server (aiosmtpd) run by the tests."""
+from __future__ import annotations
+
+import datetime as dt
+import email
+import socket
+import threading
+import time
+from email import policy as email_policy
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+import ckan.model as model
+from ckan.tests import factories
+from ckan.tests.helpers import call_action
+
+from ckanext.governance import notify
+from ckanext.governance.model import Notification
+
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+
+LATER = dt.timedelta(hours=7)  # past any backoff
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self, delay: float = 0.0):
+        self.messages: list[email.message.EmailMessage] = []
+        self.delay = delay
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            time.sleep(self.delay)  # hold the sender, so two senders overlap
+        msg = email.message_from_bytes(envelope.content, policy=email_policy.default)
+        with self.lock:
+            self.messages.append(msg)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(ckan_config, monkeypatch):
+    """A real SMTP server on a free port; .start()/.stop() to take it up and down."""
+    port = free_port()
+    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{port}")
+
+    class Server:
+        def __init__(self):
+            self.inbox = Inbox()
+            self.controller = None
+            self.address = f"127.0.0.1:{port}"
+
+        def start(self, delay: float = 0.0):
+            self.inbox.delay = delay
+            self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
+            self.controller.start()
+
+        def stop(self):
+            if self.controller:
+                self.controller.stop()
+                self.controller = None
+
+    server = Server()
+    yield server
+    server.stop()
+
+
+def tier_change_notice(n_admins: int = 1):
+    """A real fact that writes notifications: an editor changes a dataset's tier."""
+    admins = [factories.User(email=f"admin{i}@example.org", fullname=f"Admin {i}")
+              for i in range(n_admins)]
+    editor = factories.User()
+    org = factories.Organization(users=[{"name": a["name"], "capacity": "admin"} for a in admins]
+                                 + [{"name": editor["name"], "capacity": "editor"}])
+    pkg = call_action("package_create", {"user": editor["name"]}, name="rivers",
+                      title="Rivers & lakes", owner_org=org["id"], access_tier="controlled")
+    call_action("package_patch", {"user": editor["name"]}, id=pkg["id"], access_tier="open")
+    return admins, editor
+
+
+def outbox() -> list[Notification]:
+    model.Session.expire_all()
+    return model.Session.query(Notification).order_by(Notification.id).all()
+
+
+def test_tier_change_notice_is_delivered_by_mail_with_text_and_html(smtp):
+    smtp.start()
+    admins, editor = tier_change_notice()
+    assert notify.send_due() == {"sent": 1, "failed": 0}
+
+    (msg,) = smtp.inbox.messages
+    assert msg["To"].addresses[0].addr_spec == "admin0@example.org"
+    assert msg["Subject"] == 'Access to "Rivers & lakes" changed to Open'
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert "from Controlled access to Open" in text
+    assert "Rivers & lakes" in text  # plain text is not HTML-escaped
+    assert "Rivers &amp; lakes" in html
+    assert "/dataset/rivers" in text
+    assert [n.status for n in outbox()] == ["sent"]
+
+
+def test_notification_written_while_smtp_is_down_is_delivered_once_it_is_back(smtp):
+    tier_change_notice()
+    assert notify.send_due() == {"sent": 0, "failed": 1}
+    (row,) = outbox()
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.next_attempt > dt.datetime.now(dt.timezone.utc)
+    assert "SMTP server could not be connected" in row.last_error
+
+    smtp.start()
+    # Not due yet: the backoff holds it back.
+    assert notify.send_due() == {"sent": 0, "failed": 0}
+    later = dt.datetime.now(dt.timezone.utc) + LATER
+    assert notify.send_due(now=later) == {"sent": 1, "failed": 0}
+    assert notify.send_due(now=later) == {"sent": 0, "failed": 0}
+    assert len(smtp.inbox.messages) == 1
+    assert [n.status for n in outbox()] == ["sent"]
+
+
+def test_two_senders_at_once_deliver_each_notification_once(smtp):
+    smtp.start(delay=0.02)
+    tier_change_notice(n_admins=12)
+    assert len(outbox()) == 12
+    results: list[dict] = []
+
+    def sender():
+        try:
+            results.append(notify.send_due())
+        finally:
+            model.Session.remove()
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    ids = sorted(m["X-Governance-Notification"] for m in smtp.inbox.messages)
+    assert len(ids) == 12 and len(set(ids)) == 12
+    assert sum(r["sent"] for r in results) == 12
+    assert all(r["sent"] > 0 for r in results), results  # both really worked
+    assert {n.status for n in outbox()} == {"sent"}
+
+
+def test_fact_rolled_back_leaves_neither_event_nor_notification():
+    from ckanext.governance.model import Event
+
+    admins, editor = [factories.User(email="a@example.org")], factories.User()
+    org = factories.Organization(users=[{"name": admins[0]["name"], "capacity": "admin"},
+                                        {"name": editor["name"], "capacity": "editor"}])
+    pkg = call_action("package_create", {"user": editor["name"]}, name="rivers",
+                      owner_org=org["id"], access_tier="controlled")
+    before = (model.Session.query(Event).count(), len(outbox()))
+    with pytest.raises(Exception):
+        # The tier change is valid, the title is not: CKAN refuses the whole update.
+        call_action("package_patch", {"user": editor["name"]}, id=pkg["id"],
+                    access_tier="open", name="x")
+    model.Session.remove()
+    assert (model.Session.query(Event).count(), len(outbox())) == before
+    assert call_action("package_show", {"user": editor["name"]}, id="rivers")["access_tier"] == "controlled"
+
+
+def test_notifications_that_keep_failing_are_marked_failed_and_can_be_retried(smtp, ckan_config, monkeypatch):
+    monkeypatch.setitem(ckan_config, "ckanext.governance.notify.max_attempts", 2)
+    tier_change_notice()
+    now = dt.datetime.now(dt.timezone.utc)
+    notify.send_due(now=now)
+    notify.send_due(now=now + LATER)
+    assert [(n.status, n.attempts) for n in outbox()] == [("failed", 2)]
+    assert notify.send_due(now=now + 2 * LATER) == {"sent": 0, "failed": 0}
+
+    smtp.start()
+    assert notify.retry_failed() == 1
+    assert notify.send_due() == {"sent": 1, "failed": 0}
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_no_mail_configuration_keeps_the_notification_queued(ckan_config, monkeypatch):
+    monkeypatch.setitem(ckan_config, "smtp.server", "")
+    tier_change_notice()
+    assert notify.send_due() == {"sent": 0, "failed": 1}
+    assert "no smtp.server" in outbox()[0].last_error
+
+
+def test_commit_with_notifications_queues_a_delivery_job_the_worker_runs(smtp):
+    import ckan.lib.jobs as jobs
+
+    smtp.start()
+    queue = jobs.get_queue()
+    queue.empty()
+    tier_change_notice()
+    titles = [j.meta.get("title") for j in queue.jobs]
+    assert notify.JOB_TITLE in titles
+    jobs.Worker([jobs.DEFAULT_QUEUE_NAME]).work(burst=True)
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_cli_notify_send_delivers_what_is_due(smtp, cli):
+    from ckan.cli.cli import ckan as ckan_cli
+
+    smtp.start()
+    tier_change_notice()
+    # The command loads test.ini afresh; CKAN reads smtp.server from this variable over it.
+    result = cli.invoke(ckan_cli, ["governance", "notify", "send"],
+                        env={"CKAN_SMTP_SERVER": smtp.address})
+    assert result.exit_code == 0, result.output
+    assert "1 sent, 0 failed" in result.output
+    assert len(smtp.inbox.messages) == 1
+    model.Session.remove()
+    assert model.Session.execute(
+        sa.select(sa.func.count()).select_from(Notification).where(Notification.status == "pending")
+    ).scalar_one() == 0
