@@ -8,7 +8,7 @@ export VENV
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k search -x"
 PYTEST_ARGS ?=
 
-.PHONY: test demo bench setup-test setup-demo setup-bench clean
+.PHONY: test demo bench bench-export setup-test setup-demo setup-bench clean
 
 test: setup-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -19,6 +19,10 @@ demo: setup-demo
 # Not part of `make test`: overhead against the same CKAN without the plugin.
 bench: setup-bench
 	$(VENV)/bin/python benchmarks/overhead.py $(BENCH_ARGS)
+
+# Peak memory of the ledger's CSV export at 100k and 1M events.
+bench-export: setup-bench
+	$(VENV)/bin/python benchmarks/export_memory.py
 
 setup-test:
 	dev/setup.sh test
