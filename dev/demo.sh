@@ -38,7 +38,13 @@ fi
 echo
 echo "Demo site: http://$HOST:$PORT   (Ctrl-C to stop)"
 echo
-# Background jobs (notifications, embargo lifts) run in a worker beside the site.
+# Background jobs (notification delivery) run in a worker beside the site, and
+# what cron would run every few minutes runs every minute here.
 "$VENV/bin/ckan" -c "$INI" jobs worker >>"$ROOT/.data/demo-worker.log" 2>&1 &
+pids+=($!)
+while sleep 60; do
+    "$VENV/bin/ckan" -c "$INI" governance embargo lift
+    "$VENV/bin/ckan" -c "$INI" governance notify send
+done >>"$ROOT/.data/demo-cron.log" 2>&1 &
 pids+=($!)
 "$VENV/bin/ckan" -c "$INI" run --host "$HOST" --port "$PORT" --disable-reloader

@@ -6,6 +6,7 @@ index lost the datasets (for example after deleting .data/), rebuilds it.
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 import sys
 from typing import Any
@@ -67,6 +68,31 @@ DATASETS: list[dict[str, Any]] = [
         "tags": [{"name": "survey"}, {"name": "water"}],
         "resources": [
             {"name": "Survey responses", "format": "CSV", "url": "https://data.example.org/survey-responses.csv"},
+        ],
+    },
+    {
+        "name": "lake-temperatures",
+        "title": "Lake temperature profiles",
+        "access_tier": "registered",
+        "embargo_until": "2027-09-01",
+        "embargo_reason": "Until the survey report is published",
+        "notes": "Temperature at 1 m depth steps in twelve lakes, 2026 season.",
+        "license_id": "cc-by",
+        "tags": [{"name": "lakes"}, {"name": "water"}],
+        "resources": [
+            {"name": "Profiles 2026", "format": "CSV", "url": "https://data.example.org/lake-profiles.csv"},
+        ],
+    },
+    {
+        "name": "snow-depth-live",
+        "title": "Snow depth (opens in a few minutes)",
+        "access_tier": "open",
+        "notes": "Its embargo ends five minutes after `make demo` starts: watch it open.",
+        "license_id": "cc-by",
+        "tags": [{"name": "snow"}],
+        "resources": [
+            {"name": "Snow depth", "format": "CSV", "upload": ("snow-depth.csv",
+             "date,station,depth_cm\n2026-11-01,S-01,12\n")},
         ],
     },
     {
@@ -139,6 +165,14 @@ def populate() -> bool:
                 res["url"] = filename
             tk.get_action("resource_create")(dict(publisher), res)
         created = True
+
+    # Each start, the "live" embargo ends five minutes from now, so a person can
+    # watch the data open (the form and API refuse past dates, not near ones).
+    opens = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(minutes=5)
+    tk.get_action("package_patch")(dict(publisher), {
+        "id": "snow-depth-live", "embargo_until": opens.isoformat(),
+        "embargo_reason": "Opens five minutes after the demo starts"})
+    print(f"snow-depth-live opens at {opens:%H:%M:%S} UTC")
 
     # The stand-in's index lives in .data/; put the datasets back if it was removed.
     in_db = model.Session.query(model.Package).filter_by(state="active").count()

@@ -7,9 +7,14 @@ core, in which case the very same tests run against that.
 """
 from __future__ import annotations
 
+import email
 import os
 import pathlib
+import socket
 import sys
+import threading
+import time
+from email import policy as email_policy
 
 import pytest
 
@@ -72,3 +77,55 @@ def artifacts_dir() -> pathlib.Path:
 @pytest.fixture(autouse=True)
 def load_plugins(with_plugins):
     """Every test runs with the plugins test.ini lists (``governance``)."""
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self, delay: float = 0.0):
+        self.messages: list[email.message.EmailMessage] = []
+        self.delay = delay
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            time.sleep(self.delay)  # hold the sender, so two senders overlap
+        msg = email.message_from_bytes(envelope.content, policy=email_policy.default)
+        with self.lock:
+            self.messages.append(msg)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(ckan_config, monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    """A real SMTP server on a free port; .start()/.stop() to take it up and down."""
+    port = free_port()
+    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{port}")
+
+    class Server:
+        def __init__(self):
+            self.inbox = Inbox()
+            self.controller = None
+            self.address = f"127.0.0.1:{port}"
+
+        def start(self, delay: float = 0.0):
+            self.inbox.delay = delay
+            self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
+            self.controller.start()
+
+        def stop(self):
+            if self.controller:
+                self.controller.stop()
+                self.controller = None
+
+    server = Server()
+    yield server
+    server.stop()

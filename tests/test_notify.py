@@ -2,15 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-import socket
 import threading
-import time
-from email import policy as email_policy
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 import ckan.model as model
 from ckan.tests import factories
@@ -22,56 +17,6 @@ from ckanext.governance.model import Notification
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 LATER = dt.timedelta(hours=7)  # past any backoff
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self, delay: float = 0.0):
-        self.messages: list[email.message.EmailMessage] = []
-        self.delay = delay
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.delay:
-            time.sleep(self.delay)  # hold the sender, so two senders overlap
-        msg = email.message_from_bytes(envelope.content, policy=email_policy.default)
-        with self.lock:
-            self.messages.append(msg)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(ckan_config, monkeypatch):
-    """A real SMTP server on a free port; .start()/.stop() to take it up and down."""
-    port = free_port()
-    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{port}")
-
-    class Server:
-        def __init__(self):
-            self.inbox = Inbox()
-            self.controller = None
-            self.address = f"127.0.0.1:{port}"
-
-        def start(self, delay: float = 0.0):
-            self.inbox.delay = delay
-            self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
-            self.controller.start()
-
-        def stop(self):
-            if self.controller:
-                self.controller.stop()
-                self.controller = None
-
-    server = Server()
-    yield server
-    server.stop()
 
 
 def tier_change_notice(n_admins: int = 1):

@@ -103,6 +103,7 @@ class _Facts:
     owner_org: str | None
     creator_user_id: str | None
     policy: policy.DatasetPolicy
+    embargo_reason: str | None
     capacity: str | None  # the viewer's, in the owning organisation
     collaborator: bool
 
@@ -111,6 +112,7 @@ class _Facts:
 # its parameters change (a user id of NULL matches no membership).
 _FACTS_SQL = sa.text("""
     SELECT p.id, p.owner_org, p.creator_user_id, gp.access_tier, gp.embargo_until,
+           gp.embargo_reason,
            (SELECT m.capacity
               FROM member m JOIN "group" g ON g.id = m.group_id
              WHERE m.group_id = p.owner_org AND m.table_name = 'user'
@@ -146,10 +148,11 @@ def _dataset_facts(viewer: Viewer, package_ids: list[str]) -> dict[str, _Facts]:
             policy.DatasetPolicy(
                 tier=tier if tier is not None else default_tier, embargo_until=embargo
             ),
+            reason,
             capacity,
             bool(collaborator),
         )
-        for pid, owner_org, creator, tier, embargo, capacity, collaborator in rows
+        for pid, owner_org, creator, tier, embargo, reason, capacity, collaborator in rows
     }
 
 
@@ -161,6 +164,7 @@ class Gate:
     tier: str
     decision: policy.Decision
     policy: policy.DatasetPolicy
+    embargo_reason: str | None = None
 
     @property
     def can_access(self) -> bool:
@@ -206,7 +210,7 @@ def gates(
             collaborator=f.collaborator or creator,
         )
         decision = policy.decide(subject, f.policy, now, exempt_capacity)
-        result[pid] = Gate(pid, f.policy.tier, decision, f.policy)
+        result[pid] = Gate(pid, f.policy.tier, decision, f.policy, f.embargo_reason)
     return result
 
 
@@ -228,6 +232,13 @@ def indexed_without_urls(pol: policy.DatasetPolicy, now: dt.datetime | None = No
 
 
 # Redaction -------------------------------------------------------------------
+
+
+def index_copy_may_lack_urls(pol: policy.DatasetPolicy) -> bool:
+    """Whether the search index's copy of a dataset may have been stored without
+    URLs: any dataset that is or was gated. The copy of an embargoed dataset
+    stays URL-free from the embargo's instant until `embargo lift` reindexes it."""
+    return not (pol.tier == policy.OPEN and pol.embargo_until is None)
 
 
 def redact_resource(resource: dict[str, Any], keep_keys: bool = False) -> dict[str, Any]:
@@ -257,6 +268,9 @@ def present_package(pkg_dict: dict[str, Any], gate: Gate, raw: bool = False) -> 
     """
     if not raw:
         pkg_dict["access_tier"] = gate.tier
+        until = gate.policy.embargo_until
+        pkg_dict["embargo_until"] = _iso(until) if isinstance(until, dt.datetime) else None
+        pkg_dict["embargo_reason"] = gate.embargo_reason
         pkg_dict["governance"] = gate.block()
     if not gate.can_access:
         for resource in pkg_dict.get("resources") or []:
@@ -286,7 +300,9 @@ def present_packages(context: Context, pkg_dicts: list[Any]) -> list[Any]:
                     redact_resource(resource)
             continue
         present_package(d, gate)
-        if gate.can_access and d.get("resources") and indexed_without_urls(gate.policy):
+        if gate.can_access and index_copy_may_lack_urls(gate.policy) and any(
+            isinstance(r, dict) and not r.get("url") for r in d.get("resources") or []
+        ):
             restore.append(d)
     if restore:
         restore_resources(restore)

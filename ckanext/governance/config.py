@@ -18,3 +18,15 @@ def log_downloads() -> bool:
 
 def notify_max_attempts() -> int:
     return int(tk.config["ckanext.governance.notify.max_attempts"])
+
+
+def embargo_max_months() -> int:
+    return int(tk.config["ckanext.governance.embargo.max_months"])
+
+
+def embargo_require_reason() -> bool:
+    return tk.asbool(tk.config["ckanext.governance.embargo.require_reason"])
+
+
+def embargo_notice_days() -> int:
+    return int(tk.config["ckanext.governance.embargo.notice_days"])

@@ -1,13 +1,47 @@
 """Dataset lifecycle hooks: store the terms with the dataset, index without gated URLs."""
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import access, config, events, notify
+from . import access, config, events, notify, policy
 from .model import DatasetPolicy
+
+
+def check_terms(fields: dict[str, Any], row: DatasetPolicy | None) -> None:
+    """Refuse embargo terms a publisher may not set; ValidationError per field.
+
+    An embargo set, or moved later, must end in the future and within
+    ``embargo.max_months``; shortening or removing one is always allowed. With
+    ``embargo.require_reason`` an embargo needs a reason.
+    """
+    errors: dict[str, list[str]] = {}
+    now = access.utcnow()
+    current = row.embargo_until if row is not None else None
+    until = fields.get("embargo_until", current)
+    if "embargo_until" in fields and until is not None and (current is None or until > current):
+        if until <= now:
+            errors["embargo_until"] = [tk._("An embargo must end in the future")]
+        months = config.embargo_max_months()
+        if months and until > _add_months(now, months):
+            errors["embargo_until"] = [
+                tk._("An embargo may last at most {} months").format(months)]
+    reason = fields.get("embargo_reason", row.embargo_reason if row is not None else None)
+    if until is not None and config.embargo_require_reason() and not reason:
+        errors["embargo_reason"] = [tk._("Give the reason for the embargo")]
+    if errors:
+        raise tk.ValidationError(errors)
+
+
+def _add_months(when: dt.datetime, months: int) -> dt.datetime:
+    month = when.month - 1 + months
+    year, month = when.year + month // 12, month % 12 + 1
+    day = min(when.day, calendar.monthrange(year, month)[1])
+    return when.replace(year=year, month=month, day=day)
 
 
 def store_terms(
@@ -34,7 +68,29 @@ def store_terms(
         row.modified = access.utcnow()
     if row.access_tier != before:
         _tier_changed(package_id, before, row.access_tier, actor_id)
+    if "embargo_reason" in fields:
+        row.embargo_reason = fields["embargo_reason"]
+    if "embargo_until" in fields and fields["embargo_until"] != row.embargo_until:
+        _embargo_changed(row, fields["embargo_until"], actor_id)
     model.Session.flush()
+
+
+def _embargo_changed(row: DatasetPolicy, until: dt.datetime | None, actor_id: str | None) -> None:
+    before = row.embargo_until
+    row.embargo_until = until
+    # A new date starts the lifecycle again: a new notice, a new lift.
+    row.embargo_lifted = None
+    row.embargo_notice_sent = None
+    row.modified = access.utcnow()
+    kind = (events.EMBARGO_SET if before is None
+            else events.EMBARGO_REMOVED if until is None else events.EMBARGO_CHANGED)
+    pkg = model.Package.get(row.package_id)
+    events.record(
+        kind, actor_id=actor_id, package_id=row.package_id,
+        organization_id=pkg.owner_org if pkg is not None else None,
+        detail={"from": events.iso(before), "to": events.iso(until),
+                "reason": row.embargo_reason},
+    )
 
 
 def _tier_changed(package_id: str, before: str | None, after: str, actor_id: str | None) -> None:
@@ -81,4 +137,10 @@ def index_document(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     """before_dataset_index: add the tier, and keep gated URLs out of the index."""
     pol = access.load_policies([pkg_dict["id"]])[pkg_dict["id"]]
     pkg_dict["access_tier"] = pol.tier
+    # Search fields for the Embargo facet and date queries; `embargo lift`
+    # reindexes a dataset when its date passes.
+    decision = policy.decide(policy.Subject(), pol, access.utcnow())
+    pkg_dict["embargoed"] = "true" if decision.embargoed else "false"
+    if isinstance(pol.embargo_until, dt.datetime):
+        pkg_dict["embargo_until"] = events.iso(pol.embargo_until)
     return access.redact_index_document(pkg_dict, pol)

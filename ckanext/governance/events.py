@@ -21,7 +21,11 @@ from .model import Event
 # The kinds of fact the ledger holds. Later capabilities add theirs here.
 TIER_CHANGED = "tier_changed"
 DOWNLOAD = "download"
-KINDS = (TIER_CHANGED, DOWNLOAD)
+EMBARGO_SET = "embargo_set"
+EMBARGO_CHANGED = "embargo_changed"
+EMBARGO_REMOVED = "embargo_removed"
+EMBARGO_LIFTED = "embargo_lifted"
+KINDS = (TIER_CHANGED, DOWNLOAD, EMBARGO_SET, EMBARGO_CHANGED, EMBARGO_REMOVED, EMBARGO_LIFTED)
 
 CSV_COLUMNS = ("id", "created", "kind", "actor_id", "actor_name", "package_id",
                "package_name", "organization_id", "detail")
@@ -95,7 +99,7 @@ def select_events(user: model.User | None, filters: dict[str, Any]) -> sa.Select
 def as_dict(event: Event) -> dict[str, Any]:
     return {
         "id": event.id,
-        "created": _iso(event.created),
+        "created": iso(event.created),
         "kind": event.kind,
         "actor_id": event.actor_id,
         "package_id": event.package_id,
@@ -129,7 +133,7 @@ def stream_csv(user: model.User | None, filters: dict[str, Any]) -> Iterator[str
         for partition in result.partitions():
             for row in partition:
                 values = list(row)
-                values[1] = _iso(values[1])
+                values[1] = iso(values[1])
                 values[8] = json.dumps(values[8], sort_keys=True)
                 writer.writerow(values)
             yield buffer.getvalue()
@@ -138,7 +142,7 @@ def stream_csv(user: model.User | None, filters: dict[str, Any]) -> Iterator[str
     yield buffer.getvalue()
 
 
-def _iso(value: dt.datetime | None) -> str | None:
+def iso(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")

@@ -10,6 +10,9 @@ from . import config, policy
 
 __all__ = [
     "governance_default_tier",
+    "governance_embargo_label",
+    "governance_date_words",
+    "governance_can_subscribe",
     "governance_tier_label",
     "governance_tier_help",
     "governance_tier_options",
@@ -20,6 +23,24 @@ __all__ = [
 
 def governance_default_tier() -> str:
     return config.default_tier()
+
+
+def governance_embargo_label(value: str | None) -> str:
+    return tk._("Embargoed") if value == "true" else tk._("Available")
+
+
+def governance_date_words(value: str | None) -> str:
+    """"3 March 2027" for an ISO date-time (UTC); empty when unreadable."""
+    return _date_words(value) or ""
+
+
+def governance_can_subscribe(pkg: dict[str, Any] | None) -> bool:
+    """A logged-in user without access to an embargoed dataset may ask to be told."""
+    block = (pkg or {}).get("governance") or {}
+    return bool(
+        block.get("embargoed") and not block.get("can_access")
+        and tk.current_user.is_authenticated
+    )
 
 
 def governance_tier_label(tier: str | None) -> str:

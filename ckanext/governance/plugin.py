@@ -48,4 +48,5 @@ class GovernancePlugin(p.SingletonPlugin):
 
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
         facets_dict["access_tier"] = tk._("Access")
+        facets_dict["embargoed"] = tk._("Embargo")
         return facets_dict

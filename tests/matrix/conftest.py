@@ -10,6 +10,7 @@ states (embargoed ...) by extending ``USER_KINDS``/``DATASETS`` and
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import secrets
 from io import BytesIO
 from typing import Any
@@ -24,6 +25,11 @@ from ckan.tests.helpers import CKANTestApp, _get_test_app, call_action
 from ckan.tests.pytest_ckan.fixtures import FakeFileStorage
 
 TIERS = ("open", "registered", "agreement", "controlled")
+# Embargo states: none, still running, and ended (data open on the tier's terms).
+EMBARGO_STATES = ("none", "embargoed", "lifted")
+DATASET_KEYS = tuple(
+    tier if state == "none" else f"{tier}-{state}" for tier in TIERS for state in EMBARGO_STATES
+)
 
 # Kinds of user, each with how they relate to the matrix organisation.
 USER_KINDS = (
@@ -39,9 +45,14 @@ USER_KINDS = (
 EXEMPT = {"member", "editor", "admin", "collaborator", "sysadmin"}
 
 
-def expected_access(tier: str, kind: str) -> bool:
+def expected_access(key: str, kind: str) -> bool:
     """The oracle, written from DESIGN.md's table, independently of policy.py."""
-    if kind in EXEMPT or tier == "open":
+    tier, _, state = key.partition("-")
+    if kind in EXEMPT:
+        return True
+    if state == "embargoed":
+        return False
+    if tier == "open":
         return True
     if tier == "registered":
         return kind != "anonymous"
@@ -76,7 +87,8 @@ def _secret(label: str) -> str:
     return f"zz{label}{secrets.token_hex(6)}"
 
 
-def _build_dataset(key: str, tier: str, org: dict, publisher: dict, collaborator: dict) -> Dataset:
+def _build_dataset(key: str, org: dict, publisher: dict, collaborator: dict) -> Dataset:
+    tier, _, state = key.partition("-")
     s = {
         "link": _secret(f"{key}link"),
         "file": _secret(f"{key}file"),
@@ -86,10 +98,14 @@ def _build_dataset(key: str, tier: str, org: dict, publisher: dict, collaborator
         "view": _secret(f"{key}view"),
     }
     ctx = {"user": publisher["name"]}
+    embargo = {}
+    if state:
+        embargo = {"embargo_until": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).isoformat(),
+                   "embargo_reason": "Until the paper is out"}
     pkg = call_action(
         "package_create", dict(ctx),
         name=f"matrix-{key}", title=f"Matrix {key} dataset", owner_org=org["id"],
-        notes=f"A {tier} dataset of the authorisation matrix.", access_tier=tier,
+        notes=f"A {tier} dataset of the authorisation matrix.", access_tier=tier, **embargo,
     )
     link = call_action(
         "resource_create", dict(ctx),
@@ -119,7 +135,17 @@ def _build_dataset(key: str, tier: str, org: dict, publisher: dict, collaborator
         id=pkg["id"], user_id=collaborator["id"], capacity="editor",
     )
     # A second version, so the activity stream has a diff to show.
-    call_action("package_patch", dict(ctx), id=pkg["id"], notes=f"Updated {tier} dataset.")
+    call_action("package_patch", dict(ctx), id=pkg["id"], notes=f"Updated {key} dataset.")
+    if state == "lifted":
+        # The embargo ended an hour ago (no API sets a past date) and the lift
+        # command finished the transition, as cron would have.
+        from ckanext.governance import embargo as lifecycle
+        from ckanext.governance.model import DatasetPolicy
+
+        row = model.Session.get(DatasetPolicy, pkg["id"])
+        row.embargo_until = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+        model.Session.commit()
+        assert pkg["id"] in lifecycle.lift_due()
     from ckanext.activity.model import Activity
 
     activity_ids = [
@@ -166,8 +192,8 @@ def world(reset_db, migrate_db_for, reset_index) -> World:
         )
 
         datasets = {
-            tier: _build_dataset(tier, tier, org, publisher, users["collaborator"])
-            for tier in TIERS
+            key: _build_dataset(key, org, publisher, users["collaborator"])
+            for key in DATASET_KEYS
         }
         tokens: dict[str, str | None] = {"anonymous": None}
         for kind, user in users.items():

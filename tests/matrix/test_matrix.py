@@ -1,4 +1,4 @@
-"""The authorisation matrix: every tier x kind of user x enforcement point.
+"""The authorisation matrix: every tier x embargo state x kind of user x enforcement point.
 
 For a user who may not have a dataset's data, no response at any enforcement
 point carries any of that dataset's secrets (resource URL, uploaded file name
@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import TIERS, USER_KINDS, World, expected_access
+from .conftest import DATASET_KEYS, USER_KINDS, World, expected_access
 from .points import POINTS
 
 
 @pytest.mark.parametrize("point_name", list(POINTS))
 @pytest.mark.parametrize("kind", USER_KINDS)
-@pytest.mark.parametrize("tier", TIERS)
-def test_matrix(world: World, tier: str, kind: str, point_name: str):
-    ds = world.datasets[tier]
+@pytest.mark.parametrize("dataset", DATASET_KEYS)
+def test_matrix(world: World, dataset: str, kind: str, point_name: str):
+    ds = world.datasets[dataset]
     outcome = POINTS[point_name](world, ds, world.tokens[kind])
-    allowed = expected_access(tier, kind)
+    allowed = expected_access(dataset, kind)
 
     for resp in outcome.responses:
         assert resp.status < 500, f"{resp.label}: server error {resp.status}\n{resp.text[:2000]}"
@@ -36,7 +36,7 @@ def test_matrix(world: World, tier: str, kind: str, point_name: str):
     if allowed:
         body = "\n".join(r.text for r in outcome.responses)
         missing = [s for s in outcome.shows_when_allowed if s not in body]
-        assert not missing, f"{kind} may access {tier} data but {point_name} withheld {missing}"
+        assert not missing, f"{kind} may access {dataset} data but {point_name} withheld {missing}"
 
 
 def _around(text: str, secret: str, width: int = 150) -> str:

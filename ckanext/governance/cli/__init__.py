@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from . import events, notifications, status
+from . import embargoes, events, notifications, status
 
 __all__ = ["governance"]
 
@@ -20,3 +20,4 @@ def governance() -> None:
 governance.add_command(status.status)
 governance.add_command(events.events)
 governance.add_command(notifications.notify)
+governance.add_command(embargoes.embargo)

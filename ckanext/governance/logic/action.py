@@ -17,10 +17,13 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
 
 from .. import access, datasets, events, policy
+from ..model import DatasetPolicy
 from . import schema
+from .validators import governance_utc_datetime
 
 __all__ = [
     "governance_access_show",
+    "governance_embargo_subscribe",
     "governance_event_list",
     "package_create",
     "package_update",
@@ -49,15 +52,29 @@ def _take_fields(context: Context, data_dict: DataDict) -> None:
     for key in READ_ONLY:
         data_dict.pop(key, None)
     fields: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
     if "access_tier" in data_dict:
         tier = data_dict.pop("access_tier")
         if tier not in policy.TIERS:
-            raise tk.ValidationError({
-                "access_tier": [
-                    tk._("Must be one of: {}").format(", ".join(policy.TIERS))
-                ]
-            })
+            errors["access_tier"] = [tk._("Must be one of: {}").format(", ".join(policy.TIERS))]
         fields["access_tier"] = tier
+    if "embargo_until" in data_dict:
+        value = data_dict.pop("embargo_until")
+        if value in (None, ""):
+            fields["embargo_until"] = None  # removes the embargo
+        else:
+            try:
+                fields["embargo_until"] = governance_utc_datetime(value)
+            except tk.Invalid as err:
+                errors["embargo_until"] = [str(err.error)]
+    if "embargo_reason" in data_dict:
+        reason = data_dict.pop("embargo_reason")
+        if reason is not None and not isinstance(reason, str):
+            errors["embargo_reason"] = [tk._("Must be text")]
+        else:
+            fields["embargo_reason"] = (reason or "").strip() or None
+    if errors:
+        raise tk.ValidationError(errors)
     # Always reset: an outer call's fields must not leak into a nested one.
     context[PENDING] = fields  # type: ignore[literal-required]
 
@@ -69,8 +86,11 @@ def _present(context: Context, pkg_dict: dict[str, Any]) -> dict[str, Any]:
 @tk.chained_action
 def package_create(up: Action, context: Context, data_dict: DataDict):
     """Create a dataset; accepts ``access_tier`` (open, registered, agreement,
-    controlled; default from ``ckanext.governance.default_tier``)."""
+    controlled; default from ``ckanext.governance.default_tier``),
+    ``embargo_until`` (ISO 8601 date or date-time, UTC; a date is 00:00 UTC)
+    and ``embargo_reason``."""
     _take_fields(context, data_dict)
+    datasets.check_terms(context[PENDING], None)  # type: ignore[literal-required]
     result = up(context, data_dict)
     if isinstance(result, dict):
         _present(context, result)
@@ -79,7 +99,9 @@ def package_create(up: Action, context: Context, data_dict: DataDict):
 
 @tk.chained_action
 def package_update(up: Action, context: Context, data_dict: DataDict):
-    """Update a dataset; ``access_tier`` left out keeps the current tier."""
+    """Update a dataset. ``access_tier``, ``embargo_until`` and
+    ``embargo_reason`` left out keep their values; an empty ``embargo_until``
+    removes the embargo."""
     _take_fields(context, data_dict)
     pkg = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
     fields = context.pop(PENDING, {})  # type: ignore[misc]
@@ -88,6 +110,7 @@ def package_update(up: Action, context: Context, data_dict: DataDict):
         # tier-only update is written here, into the transaction CKAN commits
         # (and indexes) next. A refusal or a failure below rolls it back.
         tk.check_access("package_update", dict(context), data_dict)
+        datasets.check_terms(fields, model.Session.get(DatasetPolicy, pkg.id))
         actor = access.viewer_for(context).user_id
         datasets.store_terms(pkg.id, fields, created=False, actor_id=actor)
     try:
@@ -104,7 +127,7 @@ def package_update(up: Action, context: Context, data_dict: DataDict):
 def package_patch(up: Action, context: Context, data_dict: DataDict):
     # Validate here so a bad value fails before CKAN merges the patch; the
     # value itself goes on to package_update with the merged dict.
-    if "access_tier" in data_dict:
+    if {"access_tier", "embargo_until", "embargo_reason"} & set(data_dict):
         _take_fields(dict(context), dict(data_dict))
     return up(context, data_dict)
 
@@ -120,7 +143,7 @@ def package_show(up: Action, context: Context, data_dict: DataDict):
         for resource in result.get("resources") or []:
             access.redact_resource(resource, keep_keys=raw)
         return result
-    if gate.can_access and access.indexed_without_urls(gate.policy) and any(
+    if gate.can_access and access.index_copy_may_lack_urls(gate.policy) and any(
         not r.get("url") for r in result.get("resources") or []
     ):
         # CKAN answered from the search index, whose copy of a gated dataset
@@ -144,12 +167,12 @@ def resource_show(up: Action, context: Context, data_dict: DataDict):
 def package_search(up: Action, context: Context, data_dict: DataDict):
     result = up(context, data_dict)
     access.present_packages(context, result.get("results") or [])
-    facet = (result.get("search_facets") or {}).get("access_tier")
-    if isinstance(facet, dict):
-        from ..helpers import governance_tier_label
+    from ..helpers import governance_embargo_label, governance_tier_label
 
-        for item in facet.get("items") or []:
-            item["display_name"] = governance_tier_label(item.get("name"))
+    facets = result.get("search_facets") or {}
+    for field, label in (("access_tier", governance_tier_label), ("embargoed", governance_embargo_label)):
+        for item in (facets.get(field) or {}).get("items") or []:
+            item["display_name"] = label(item.get("name"))
     return result
 
 
@@ -222,6 +245,33 @@ def governance_access_show(context: Context, data_dict: DataDict) -> dict[str, A
         for res in pkg.resources
     ]
     return block
+
+
+def governance_embargo_subscribe(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Ask to be told (once, by e-mail) when an embargoed dataset's data opens.
+
+    :param id: the id or name of the dataset
+    :type id: string
+
+    :returns: ``{"subscribed": true, "embargo_until": ...}``; asking twice is harmless.
+    :rtype: dictionary
+    """
+    ref = tk.get_or_bust(data_dict, "id")
+    pkg = model.Package.get(ref)
+    if pkg is None or pkg.state == "deleted":
+        raise tk.ObjectNotFound(tk._("Dataset not found"))
+    tk.check_access("governance_embargo_subscribe", context, {"id": pkg.id})
+    gate = access.gate_for(context, pkg.id)
+    assert gate is not None
+    if not gate.decision.embargoed:
+        raise tk.ValidationError({"id": [tk._("This dataset is not under embargo")]})
+    viewer = access.viewer_for(context)
+    if viewer.user_id is None:
+        raise tk.NotAuthorized(tk._("Log in to be told when the data opens"))
+    from .. import embargo
+
+    embargo.subscribe(pkg.id, viewer.user_id)
+    return {"subscribed": True, "embargo_until": gate.block()["embargo_until"]}
 
 
 EVENT_PAGE_MAX = 1000

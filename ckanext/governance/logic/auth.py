@@ -9,12 +9,19 @@ from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
 from .. import access
 
-__all__ = ["governance_access_show", "governance_event_list"]
+__all__ = ["governance_access_show", "governance_embargo_subscribe", "governance_event_list"]
 
 
 @tk.auth_allow_anonymous_access
 def governance_access_show(context: Context, data_dict: DataDict) -> AuthResult:
     """Anyone who may see a dataset's metadata may ask what access they have."""
+    return {"success": tk.check_access("package_show", context, data_dict)}
+
+
+def governance_embargo_subscribe(context: Context, data_dict: DataDict) -> AuthResult:
+    """Logged-in users who may see the dataset."""
+    if not context.get("user"):
+        return {"success": False, "msg": tk._("Log in to be told when the data opens")}
     return {"success": tk.check_access("package_show", context, data_dict)}
 
 

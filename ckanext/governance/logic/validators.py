@@ -26,8 +26,10 @@ def governance_utc_datetime(value: Any) -> dt.datetime:
         parsed = value
     elif isinstance(value, dt.date):
         parsed = dt.datetime.combine(value, dt.time())
+    elif not isinstance(value, str):
+        raise tk.Invalid(tk._("Not an ISO 8601 date or date-time: {}").format(value))
     else:
-        text = str(value).strip()
+        text = value.strip()
         try:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:

@@ -1,7 +1,7 @@
 """SQLAlchemy models of the governance tables (created by migrations only)."""
 from __future__ import annotations
 
-from .dataset_policy import DatasetPolicy
+from .dataset_policy import DatasetPolicy, EmbargoSubscription
 from .event import Event, Notification
 
-__all__ = ["DatasetPolicy", "Event", "Notification"]
+__all__ = ["DatasetPolicy", "EmbargoSubscription", "Event", "Notification"]

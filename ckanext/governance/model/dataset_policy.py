@@ -26,6 +26,27 @@ class DatasetPolicy(tk.BaseModel):
     access_tier: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
     embargo_until: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
     embargo_reason: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    # Set by `ckan governance embargo lift` once the date has passed, and by
+    # the advance notice; cleared whenever the date changes.
+    embargo_lifted: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
+    embargo_notice_sent: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
     modified: Mapped[dt.datetime] = sa.Column(
         sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     )
+
+
+class EmbargoSubscription(tk.BaseModel):
+    """A user who asked to be told when an embargoed dataset's data opens."""
+
+    __tablename__ = "governance_embargo_subscription"
+
+    package_id: Mapped[str] = sa.Column(
+        sa.UnicodeText, sa.ForeignKey("package.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = sa.Column(
+        sa.UnicodeText, sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    created: Mapped[dt.datetime] = sa.Column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    notified: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))

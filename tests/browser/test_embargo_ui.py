@@ -1,0 +1,82 @@
+"""Embargoes as publishers and researchers see them, in a real browser."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import ckan.model as model
+from ckan.tests import factories
+from ckan.tests.helpers import call_action
+
+from ckanext.governance.model import EmbargoSubscription
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_db", "clean_index")]
+
+PASSWORD = "correct-horse-battery"
+SECRET_URL = "https://files.example.org/embargo-secret/flows.csv"
+
+
+@pytest.fixture
+def site():
+    editor = factories.User(name="pat-publisher", password=PASSWORD)
+    researcher = factories.User(name="ravi-researcher", password=PASSWORD)
+    org = factories.Organization(users=[{"name": editor["name"], "capacity": "editor"}])
+    call_action("package_create", {"user": editor["name"]}, name="river-flows",
+                title="River flow measurements", owner_org=org["id"],
+                resources=[{"name": "Data file", "url": SECRET_URL}])
+    return {"editor": editor, "researcher": researcher}
+
+
+def log_in(page, base, user):
+    page.goto(f"{base}/user/login")
+    page.fill("#field-login", user["name"])
+    page.fill("#field-password", PASSWORD)
+    page.locator("form button[type=submit]").filter(has_text="Login").click()
+    page.wait_for_load_state()
+
+
+def test_publisher_sets_an_embargo_and_visitors_see_the_date_in_plain_words(site, live_server, page, artifacts_dir):
+    log_in(page, live_server, site["editor"])
+    page.goto(f"{live_server}/dataset/edit/river-flows")
+    page.fill("#field-embargo-until", "2027-03-03T00:00")
+    page.fill("#field-embargo-reason", "Until the article is published")
+    page.get_by_role("button", name="Update Dataset").click()
+    page.wait_for_url(re.compile(r".*/dataset/river-flows$"))
+    assert call_action("package_show", {"user": ""}, id="river-flows")["embargo_until"] == "2027-03-03T00:00:00Z"
+
+    page.context.clear_cookies()
+    page.goto(f"{live_server}/dataset/river-flows")
+    assert page.locator("h1 .governance-embargo").inner_text().strip() == "Embargoed until 3 March 2027"
+    panel = page.locator(".governance-access").inner_text()
+    assert "Data available from 3 March 2027 (UTC)." in panel
+    assert "Reason for the embargo: Until the article is published" in panel
+    assert SECRET_URL not in page.content()
+    page.screenshot(path=str(artifacts_dir / "embargo-visitor.png"), full_page=True)
+
+    page.goto(f"{live_server}/dataset/")
+    item = page.locator(".dataset-item", has_text="River flow measurements")
+    assert "Embargoed until 3 March 2027" in item.inner_text()
+    facet = page.locator("section.module-narrow", has_text="Embargo")
+    assert facet.get_by_role("link", name=re.compile("Embargoed")).is_visible()
+
+
+def test_researcher_asks_to_be_told_when_the_data_opens(site, live_server, page):
+    call_action("package_patch", {"user": site["editor"]["name"]}, id="river-flows",
+                embargo_until="2027-03-03")
+    log_in(page, live_server, site["researcher"])
+    page.goto(f"{live_server}/dataset/river-flows")
+    page.get_by_role("button", name="Tell me when available").click()
+    page.wait_for_url(re.compile(r".*/dataset/river-flows$"))
+    assert "We will e-mail you when the data becomes available on 3 March 2027 (UTC)." in page.content()
+    model.Session.remove()
+    assert model.Session.query(EmbargoSubscription).filter_by(
+        user_id=site["researcher"]["id"]).count() == 1
+
+
+def test_the_form_refuses_a_past_date_with_the_reason(site, live_server, page):
+    log_in(page, live_server, site["editor"])
+    page.goto(f"{live_server}/dataset/edit/river-flows")
+    page.fill("#field-embargo-until", "2020-01-01T00:00")
+    page.get_by_role("button", name="Update Dataset").click()
+    assert "An embargo must end in the future" in page.locator(".governance-embargo-field").inner_text()
