@@ -8,7 +8,7 @@ export VENV
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k search -x"
 PYTEST_ARGS ?=
 
-.PHONY: test demo bench bench-export setup-test setup-demo setup-bench clean
+.PHONY: test demo bench bench-export bench-embargo setup-test setup-demo setup-bench clean
 
 test: setup-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -23,6 +23,10 @@ bench: setup-bench
 # Peak memory of the ledger's CSV export at 100k and 1M events.
 bench-export: setup-bench
 	$(VENV)/bin/python benchmarks/export_memory.py
+
+# The embargo lift with 100,000 embargoed datasets, 1,000 of them due.
+bench-embargo: setup-bench
+	$(VENV)/bin/python benchmarks/embargo_lift.py
 
 setup-test:
 	dev/setup.sh test

@@ -25,12 +25,17 @@ from .model import DatasetPolicy, EmbargoSubscription
 log = logging.getLogger(__name__)
 
 
+def due_for_lift(when: dt.datetime) -> sa.Select[Any]:
+    """The next embargo to lift: through the partial index of unlifted embargoes."""
+    return _due(DatasetPolicy.embargo_until <= when, DatasetPolicy.embargo_lifted.is_(None))
+
+
 def lift_due(now: dt.datetime | None = None) -> list[str]:
     """Lift every embargo that has ended; returns the dataset ids lifted."""
     lifted: list[str] = []
     while True:
         when = now or access.utcnow()
-        row = _next_due(DatasetPolicy.embargo_until <= when, DatasetPolicy.embargo_lifted.is_(None))
+        row = _take(due_for_lift(when))
         if row is None:
             break
         row.embargo_lifted = when
@@ -56,12 +61,12 @@ def send_notices(now: dt.datetime | None = None) -> list[str]:
         return sent
     while True:
         when = now or access.utcnow()
-        row = _next_due(
+        row = _take(_due(
             DatasetPolicy.embargo_until > when,
             DatasetPolicy.embargo_until <= when + dt.timedelta(days=days),
             DatasetPolicy.embargo_lifted.is_(None),
             DatasetPolicy.embargo_notice_sent.is_(None),
-        )
+        ))
         if row is None:
             break
         row.embargo_notice_sent = when
@@ -93,14 +98,19 @@ def is_subscribed(package_id: str, user_id: str | None) -> bool:
     return model.Session.get(EmbargoSubscription, (package_id, user_id)) is not None
 
 
-def _next_due(*conditions: Any) -> DatasetPolicy | None:
-    row = model.Session.execute(
+def _due(*conditions: Any) -> sa.Select[Any]:
+    return (
         sa.select(DatasetPolicy)
         .where(DatasetPolicy.embargo_until.isnot(None), *conditions)
         .order_by(DatasetPolicy.embargo_until)
         .limit(1)
         .with_for_update(skip_locked=True)
-    ).scalar_one_or_none()
+    )
+
+
+def _take(query: sa.Select[Any]) -> DatasetPolicy | None:
+    """The next row of ``query``, locked; None (and the transaction ended) when none."""
+    row = model.Session.execute(query).scalar_one_or_none()
     if row is None:
         model.Session.rollback()
     return row
