@@ -32,6 +32,11 @@ if [ -z "${CKAN_SOLR_URL:-}" ]; then
     fi
 fi
 
+# A local mail sink: the demo's notifications end up in .data/demo-mail.log.
+"$VENV/bin/python" -m aiosmtpd -n -l 127.0.0.1:8025 -c aiosmtpd.handlers.Debugging \
+    >>"$ROOT/.data/demo-mail.log" 2>&1 &
+pids+=($!)
+
 "$VENV/bin/ckan" -c "$INI" db pending-migrations --apply >/dev/null
 "$VENV/bin/python" "$ROOT/dev/demo_data.py" "$INI"
 

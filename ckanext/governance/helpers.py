@@ -126,4 +126,7 @@ def _date_words(value: str | None) -> str | None:
         when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return f"{when.day} {when:%B %Y}"
+    when = when.astimezone(dt.timezone.utc)
+    words = f"{when.day} {when:%B %Y}"
+    # A date alone means midnight UTC; any other moment is worth its time.
+    return words if (when.hour, when.minute) == (0, 0) else f"{words}, {when:%H:%M}"
