@@ -31,7 +31,8 @@ def check_terms(fields: dict[str, Any], row: DatasetPolicy | None) -> None:
             errors["embargo_until"] = [
                 tk._("An embargo may last at most {} months").format(months)]
     reason = fields.get("embargo_reason", row.embargo_reason if row is not None else None)
-    if until is not None and config.embargo_require_reason() and not reason:
+    touches_embargo = "embargo_until" in fields or "embargo_reason" in fields
+    if touches_embargo and until is not None and config.embargo_require_reason() and not reason:
         errors["embargo_reason"] = [tk._("Give the reason for the embargo")]
     if errors:
         raise tk.ValidationError(errors)
@@ -113,24 +114,9 @@ def _tier_changed(package_id: str, before: str | None, after: str, actor_id: str
         "to_label": governance_tier_label(after),
         "actor_name": (actor.fullname or actor.name) if actor else tk._("the site"),
     }
-    for admin in _organization_admins(org_id):
+    for admin in notify.organization_users(org_id, ("admin",)):
         if admin.id != actor_id:
             notify.enqueue(admin, "tier_changed", variables)
-
-
-def _organization_admins(org_id: str) -> list[model.User]:
-    return (
-        model.Session.query(model.User)
-        .join(model.Member, model.Member.table_id == model.User.id)
-        .filter(
-            model.Member.group_id == org_id,
-            model.Member.table_name == "user",
-            model.Member.capacity == "admin",
-            model.Member.state == "active",
-            model.User.state == "active",
-        )
-        .all()
-    )
 
 
 def index_document(pkg_dict: dict[str, Any]) -> dict[str, Any]:

@@ -73,7 +73,7 @@ def send_notices(now: dt.datetime | None = None) -> list[str]:
         pkg = model.Package.get(row.package_id)
         if pkg is not None and pkg.state == "active" and pkg.owner_org:
             variables = _variables(pkg, row)
-            for user in _org_users(pkg.owner_org, ("admin",)):
+            for user in notify.organization_users(pkg.owner_org, ("admin",)):
                 notify.enqueue(user, "embargo_ending", variables)
         model.Session.commit()
         sent.append(row.package_id)
@@ -119,7 +119,7 @@ def _take(query: sa.Select[Any]) -> DatasetPolicy | None:
 def _notify_lift(pkg: model.Package, row: DatasetPolicy) -> None:
     variables = _variables(pkg, row)
     if pkg.owner_org:
-        for user in _org_users(pkg.owner_org, ("admin", "editor")):
+        for user in notify.organization_users(pkg.owner_org, ("admin", "editor")):
             notify.enqueue(user, "embargo_lifted", variables)
     subscriptions = model.Session.execute(
         sa.select(EmbargoSubscription)
@@ -141,21 +141,6 @@ def _variables(pkg: model.Package, row: DatasetPolicy) -> dict[str, Any]:
         "embargo_until": governance_date_words(events.iso(row.embargo_until)),
         "tier_label": governance_tier_label(row.access_tier),
     }
-
-
-def _org_users(org_id: str, capacities: tuple[str, ...]) -> list[model.User]:
-    return (
-        model.Session.query(model.User)
-        .join(model.Member, model.Member.table_id == model.User.id)
-        .filter(
-            model.Member.group_id == org_id,
-            model.Member.table_name == "user",
-            model.Member.capacity.in_(capacities),
-            model.Member.state == "active",
-            model.User.state == "active",
-        )
-        .all()
-    )
 
 
 def _reindex(package_id: str) -> None:

@@ -53,6 +53,22 @@ def enqueue(user: model.User, template: str, variables: dict[str, Any]) -> Notif
     return row
 
 
+def organization_users(org_id: str, capacities: tuple[str, ...]) -> list[model.User]:
+    """Active users with one of ``capacities`` in an organisation: the usual recipients."""
+    return (
+        model.Session.query(model.User)
+        .join(model.Member, model.Member.table_id == model.User.id)
+        .filter(
+            model.Member.group_id == org_id,
+            model.Member.table_name == "user",
+            model.Member.capacity.in_(capacities),
+            model.Member.state == "active",
+            model.User.state == "active",
+        )
+        .all()
+    )
+
+
 def backoff(attempts: int) -> dt.timedelta:
     """Wait after the n-th failed attempt: 1, 2, 4 ... minutes, at most 6 hours."""
     return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
