@@ -106,6 +106,8 @@ class _Facts:
     embargo_reason: str | None
     capacity: str | None  # the viewer's, in the owning organisation
     collaborator: bool
+    agreement_name: str | None
+    accepted: bool  # the viewer holds a valid acceptance of the required version
 
 
 # One statement for a whole page: written as SQL so it is built once and only
@@ -120,9 +122,21 @@ _FACTS_SQL = sa.text("""
                AND g.is_organization AND g.state = 'active'
              LIMIT 1) AS capacity,
            EXISTS (SELECT 1 FROM package_member pm
-                    WHERE pm.package_id = p.id AND pm.user_id = :user_id) AS collaborator
+                    WHERE pm.package_id = p.id AND pm.user_id = :user_id) AS collaborator,
+           ag.name AS agreement_name, req.number AS required_version,
+           EXISTS (SELECT 1 FROM governance_acceptance a
+                    WHERE a.user_id = :user_id AND a.agreement_id = ag.id
+                      AND a.version_number >= req.number
+                      AND (ag.renewal_days IS NULL
+                           OR a.created > CAST(:now AS timestamptz)
+                                          - make_interval(days => ag.renewal_days))
+                  ) AS accepted
       FROM package p
       LEFT JOIN governance_dataset_policy gp ON gp.package_id = p.id
+      LEFT JOIN governance_agreement ag ON ag.id = gp.agreement_id
+      LEFT JOIN LATERAL (
+             SELECT max(v.number) AS number FROM governance_agreement_version v
+              WHERE v.agreement_id = ag.id AND v.material) req ON true
      WHERE p.id = ANY(:ids)
 """)
 
@@ -139,21 +153,30 @@ def _dataset_facts(viewer: Viewer, package_ids: list[str]) -> dict[str, _Facts]:
         return {}
     # Sysadmins are exempt anyway; anonymous users hold nothing.
     user_id = None if viewer.sysadmin else viewer.user_id
-    rows = model.Session.execute(_FACTS_SQL, {"user_id": user_id, "ids": list(package_ids)})
+    rows = model.Session.execute(
+        _FACTS_SQL, {"user_id": user_id, "ids": list(package_ids), "now": utcnow()}
+    )
     default_tier = config.default_tier()
-    return {
-        pid: _Facts(
+    facts: dict[str, _Facts] = {}
+    for (pid, owner_org, creator, tier, embargo, reason, capacity, collaborator,
+         agreement_name, required, accepted) in rows:
+        tier = tier if tier is not None else default_tier
+        # The version to have accepted, as the policy core's opaque token.
+        needed = f"{agreement_name}#{required}" if agreement_name and required else None
+        facts[pid] = _Facts(
             owner_org,
             creator,
             policy.DatasetPolicy(
-                tier=tier if tier is not None else default_tier, embargo_until=embargo
+                tier=tier, embargo_until=embargo, agreement_version=needed,
+                agreement_required=agreement_name is not None,
             ),
             reason,
             capacity,
             bool(collaborator),
+            agreement_name,
+            bool(accepted) and needed is not None,
         )
-        for pid, owner_org, creator, tier, embargo, reason, capacity, collaborator in rows
-    }
+    return facts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,6 +188,7 @@ class Gate:
     decision: policy.Decision
     policy: policy.DatasetPolicy
     embargo_reason: str | None = None
+    agreement: str | None = None  # name of the attached agreement
 
     @property
     def can_access(self) -> bool:
@@ -208,9 +232,14 @@ def gates(
             sysadmin=viewer.sysadmin,
             capacity=f.capacity,
             collaborator=f.collaborator or creator,
+            accepted_versions=(
+                frozenset({f.policy.agreement_version})
+                if f.accepted and f.policy.agreement_version else frozenset()
+            ),
         )
         decision = policy.decide(subject, f.policy, now, exempt_capacity)
-        result[pid] = Gate(pid, f.policy.tier, decision, f.policy, f.embargo_reason)
+        result[pid] = Gate(pid, f.policy.tier, decision, f.policy, f.embargo_reason,
+                           f.agreement_name)
     return result
 
 
@@ -271,6 +300,7 @@ def present_package(pkg_dict: dict[str, Any], gate: Gate, raw: bool = False) -> 
         until = gate.policy.embargo_until
         pkg_dict["embargo_until"] = _iso(until) if isinstance(until, dt.datetime) else None
         pkg_dict["embargo_reason"] = gate.embargo_reason
+        pkg_dict["agreement"] = gate.agreement
         pkg_dict["governance"] = gate.block()
     if not gate.can_access:
         for resource in pkg_dict.get("resources") or []:

@@ -8,11 +8,11 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import access, config, events, notify, policy
+from . import access, agreements, config, events, notify, policy
 from .model import DatasetPolicy
 
 
-def check_terms(fields: dict[str, Any], row: DatasetPolicy | None) -> None:
+def check_terms(fields: dict[str, Any], row: DatasetPolicy | None, owner_org: str | None) -> None:
     """Refuse embargo terms a publisher may not set; ValidationError per field.
 
     An embargo set, or moved later, must end in the future and within
@@ -34,6 +34,13 @@ def check_terms(fields: dict[str, Any], row: DatasetPolicy | None) -> None:
     touches_embargo = "embargo_until" in fields or "embargo_reason" in fields
     if touches_embargo and until is not None and config.embargo_require_reason() and not reason:
         errors["embargo_reason"] = [tk._("Give the reason for the embargo")]
+    if fields.get("agreement"):
+        try:
+            found = agreements.ensure_same_org(
+                agreements.get(fields["agreement"]), owner_org, "agreement")
+            fields["agreement_id"] = found.id
+        except tk.ValidationError as err:
+            errors.update(err.error_dict)
     if errors:
         raise tk.ValidationError(errors)
 
@@ -71,6 +78,9 @@ def store_terms(
         _tier_changed(package_id, before, row.access_tier, actor_id)
     if "embargo_reason" in fields:
         row.embargo_reason = fields["embargo_reason"]
+    if "agreement" in fields:
+        # check_terms resolved the reference (or it detaches: None).
+        row.agreement_id = fields.get("agreement_id")
     if "embargo_until" in fields and fields["embargo_until"] != row.embargo_until:
         _embargo_changed(row, fields["embargo_until"], actor_id)
     model.Session.flush()

@@ -38,6 +38,7 @@ class GovernancePlugin(p.SingletonPlugin):
         # Before CKAN commits and indexes the new dataset (updates are stored
         # by the chained package_update, see logic/action.py).
         fields = context.pop(action.PENDING, None) or {}
+        # (check_terms ran in the chained package_create before CKAN saved.)
         actor = access.viewer_for(context).user_id
         datasets.store_terms(pkg_dict["id"], fields, created=True, actor_id=actor)
 

@@ -41,8 +41,14 @@ USER_KINDS = (
     "admin",
     "collaborator",
     "sysadmin",
+    # Acceptances of the world's agreement: v1 material, v2 material, v3 minor.
+    "accepted",  # accepted v3, the current version
+    "accepted_old_minor",  # accepted v2: only a minor change came after
+    "accepted_old_material",  # accepted v1: a material change came after
+    "accepted_expired",  # accepted v3 longer ago than the renewal period
 )
 EXEMPT = {"member", "editor", "admin", "collaborator", "sysadmin"}
+ACCEPTED = {"accepted", "accepted_old_minor"}
 
 
 def expected_access(key: str, kind: str) -> bool:
@@ -54,6 +60,8 @@ def expected_access(key: str, kind: str) -> bool:
         return False
     if tier == "open":
         return True
+    if tier == "agreement":
+        return kind in ACCEPTED
     if tier == "registered":
         return kind != "anonymous"
     return False
@@ -102,6 +110,8 @@ def _build_dataset(key: str, org: dict, publisher: dict, collaborator: dict) -> 
     if state:
         embargo = {"embargo_until": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).isoformat(),
                    "embargo_reason": "Until the paper is out"}
+    if tier in ("agreement", "controlled"):
+        embargo["agreement"] = "matrix-dua"
     pkg = call_action(
         "package_create", dict(ctx),
         name=f"matrix-{key}", title=f"Matrix {key} dataset", owner_org=org["id"],
@@ -156,6 +166,28 @@ def _build_dataset(key: str, org: dict, publisher: dict, collaborator: dict) -> 
     return Dataset(key, pkg["id"], pkg["name"], link, upload, view["id"], s, activity_ids)
 
 
+def _accept_versions(users: dict, publisher: dict, via: str) -> None:
+    """Each accepting kind of user accepts the version its name says."""
+    from ckanext.governance.model import Acceptance
+
+    def accept(kind: str) -> None:
+        call_action("governance_agreement_accept", {"user": users[kind]["name"]}, id=via)
+
+    def revise(material: bool, body: str) -> None:
+        call_action("governance_agreement_update", {"user": publisher["name"]},
+                    id="matrix-dua", body=body, material=material)
+
+    accept("accepted_old_material")  # v1
+    revise(True, "Version two: a material change.")
+    accept("accepted_old_minor")  # v2
+    revise(False, "Version two, with a typo fixed.")
+    accept("accepted")  # v3
+    accept("accepted_expired")
+    expired = model.Session.query(Acceptance).filter_by(user_id=users["accepted_expired"]["id"]).one()
+    expired.created = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=400)
+    model.Session.commit()
+
+
 def _clean_datastore() -> None:
     from ckanext.datastore.backend.postgres import get_write_engine
     from ckanext.datastore.tests.helpers import clear_db
@@ -180,8 +212,9 @@ def world(reset_db, migrate_db_for, reset_index) -> World:
             users=[{"name": publisher["name"], "capacity": "editor"}],
         )
         users: dict[str, dict[str, Any]] = {"sysadmin": sysadmin}
-        for kind in ("logged_in", "member", "editor", "admin", "collaborator", "other_org_admin"):
-            users[kind] = factories.User(name=f"matrix-{kind.replace('_', '-')}")
+        for kind in USER_KINDS:
+            if kind not in ("anonymous", "sysadmin"):
+                users[kind] = factories.User(name=f"matrix-{kind.replace('_', '-')}")
         for kind in ("member", "editor", "admin"):
             call_action(
                 "organization_member_create", {"user": sysadmin["name"]},
@@ -191,10 +224,14 @@ def world(reset_db, migrate_db_for, reset_index) -> World:
             name="other-org", users=[{"name": users["other_org_admin"]["name"], "capacity": "admin"}]
         )
 
+        call_action("governance_agreement_create", {"user": publisher["name"]},
+                    owner_org=org["id"], name="matrix-dua", title="Matrix DUA",
+                    body="Version one.", renewal_days=365)
         datasets = {
             key: _build_dataset(key, org, publisher, users["collaborator"])
             for key in DATASET_KEYS
         }
+        _accept_versions(users, publisher, datasets["agreement"].id)
         tokens: dict[str, str | None] = {"anonymous": None}
         for kind, user in users.items():
             tokens[kind] = call_action(

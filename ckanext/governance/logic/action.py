@@ -17,12 +17,18 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
 
 from .. import access, datasets, events, policy
-from ..model import DatasetPolicy
+from .. import agreements
+from ..model import Agreement, DatasetPolicy
 from . import schema
 from .validators import governance_utc_datetime
 
 __all__ = [
     "governance_access_show",
+    "governance_agreement_create",
+    "governance_agreement_update",
+    "governance_agreement_show",
+    "governance_agreement_list",
+    "governance_agreement_accept",
     "governance_embargo_subscribe",
     "governance_event_list",
     "package_create",
@@ -73,6 +79,12 @@ def _take_fields(context: Context, data_dict: DataDict) -> None:
             errors["embargo_reason"] = [tk._("Must be text")]
         else:
             fields["embargo_reason"] = (reason or "").strip() or None
+    if "agreement" in data_dict:
+        ref = data_dict.pop("agreement")
+        if ref is not None and not isinstance(ref, str):
+            errors["agreement"] = [tk._("Must be the id or name of an agreement")]
+        else:
+            fields["agreement"] = ref or None
     if errors:
         raise tk.ValidationError(errors)
     # Always reset: an outer call's fields must not leak into a nested one.
@@ -90,7 +102,8 @@ def package_create(up: Action, context: Context, data_dict: DataDict):
     ``embargo_until`` (ISO 8601 date or date-time, UTC; a date is 00:00 UTC)
     and ``embargo_reason``."""
     _take_fields(context, data_dict)
-    datasets.check_terms(context[PENDING], None)  # type: ignore[literal-required]
+    owner = model.Group.get(data_dict.get("owner_org") or "")
+    datasets.check_terms(context[PENDING], None, owner.id if owner else None)  # type: ignore[literal-required]
     result = up(context, data_dict)
     if isinstance(result, dict):
         _present(context, result)
@@ -110,7 +123,9 @@ def package_update(up: Action, context: Context, data_dict: DataDict):
         # tier-only update is written here, into the transaction CKAN commits
         # (and indexes) next. A refusal or a failure below rolls it back.
         tk.check_access("package_update", dict(context), data_dict)
-        datasets.check_terms(fields, model.Session.get(DatasetPolicy, pkg.id))
+        owner = model.Group.get(data_dict.get("owner_org") or "") if data_dict.get("owner_org") else None
+        datasets.check_terms(fields, model.Session.get(DatasetPolicy, pkg.id),
+                             owner.id if owner else pkg.owner_org)
         actor = access.viewer_for(context).user_id
         datasets.store_terms(pkg.id, fields, created=False, actor_id=actor)
     try:
@@ -127,7 +142,7 @@ def package_update(up: Action, context: Context, data_dict: DataDict):
 def package_patch(up: Action, context: Context, data_dict: DataDict):
     # Validate here so a bad value fails before CKAN merges the patch; the
     # value itself goes on to package_update with the merged dict.
-    if {"access_tier", "embargo_until", "embargo_reason"} & set(data_dict):
+    if {"access_tier", "embargo_until", "embargo_reason", "agreement"} & set(data_dict):
         _take_fields(dict(context), dict(data_dict))
     return up(context, data_dict)
 
@@ -272,6 +287,165 @@ def governance_embargo_subscribe(context: Context, data_dict: DataDict) -> dict[
 
     embargo.subscribe(pkg.id, viewer.user_id)
     return {"subscribed": True, "embargo_until": gate.block()["embargo_until"]}
+
+
+def _agreement_text(data_dict: DataDict, errors: dict[str, list[str]], current=None) -> tuple[str, str]:
+    title = data_dict.get("title", current.title if current else None)
+    body = data_dict.get("body", current.body if current else None)
+    if not isinstance(title, str) or not title.strip():
+        errors["title"] = [tk._("Missing value")]
+    if not isinstance(body, str) or not body.strip():
+        errors["body"] = [tk._("Missing value")]
+    return (title or "").strip(), (body or "").strip()
+
+
+def _renewal_days(data_dict: DataDict, errors: dict[str, list[str]]) -> int | None:
+    value = data_dict.get("renewal_days")
+    if value in (None, ""):
+        return None
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        days = -1
+    if days <= 0:
+        errors["renewal_days"] = [tk._("Must be a whole number of days, at least 1")]
+    return days
+
+
+def governance_agreement_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Create a data use agreement owned by an organisation (its first version).
+
+    :param owner_org: id or name of the organisation
+    :param name: URL-friendly unique name
+    :param title: title shown to users
+    :param body: the text, in Markdown
+    :param renewal_days: acceptance must be repeated after this many days (optional)
+    :returns: the agreement, as ``governance_agreement_show`` returns it
+    """
+    errors: dict[str, list[str]] = {}
+    org = model.Group.get(data_dict.get("owner_org") or "")
+    if org is None or not org.is_organization:
+        raise tk.ValidationError({"owner_org": [tk._("Organization not found")]})
+    tk.check_access("governance_agreement_create", context, {"owner_org": org.id})
+    name = data_dict.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors["name"] = [tk._("Missing value")]
+    else:
+        try:
+            tk.get_validator("name_validator")(name, context)
+        except tk.Invalid as err:
+            errors["name"] = [str(err.error)]
+        if agreements.get(name) is not None:
+            errors["name"] = [tk._("That name is already in use")]
+    title, body = _agreement_text(data_dict, errors)
+    renewal = _renewal_days(data_dict, errors)
+    if errors:
+        raise tk.ValidationError(errors)
+    agreement = Agreement(name=name, owner_org=org.id, title=title, renewal_days=renewal)
+    model.Session.add(agreement)
+    model.Session.flush()
+    agreements.add_version(agreement, title, body, True, access.viewer_for(context).user_id)
+    model.Session.commit()
+    return agreements.as_dict(agreement)
+
+
+def governance_agreement_update(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Publish a changed agreement text as a new version (old versions stay readable).
+
+    :param id: id or name of the agreement
+    :param title: new title (optional)
+    :param body: new Markdown text (optional)
+    :param material: true if users must accept again; false for a minor
+        change, whose acceptances carry over (required when the text changes)
+    :param renewal_days: new renewal period, or empty for none (optional)
+    """
+    agreement = agreements.get(tk.get_or_bust(data_dict, "id"))
+    if agreement is None:
+        raise tk.ObjectNotFound(tk._("Agreement not found"))
+    tk.check_access("governance_agreement_update", context, {"owner_org": agreement.owner_org})
+    errors: dict[str, list[str]] = {}
+    current = agreements.versions(agreement)[-1]
+    title, body = _agreement_text(data_dict, errors, current)
+    if "renewal_days" in data_dict:
+        agreement.renewal_days = _renewal_days(data_dict, errors)
+    changed = (title, body) != (current.title, current.body)
+    material = data_dict.get("material")
+    if changed and material not in (True, False, "true", "false", "True", "False"):
+        errors["material"] = [tk._("Say whether the change is material (true) or minor (false)")]
+    if errors:
+        model.Session.rollback()
+        raise tk.ValidationError(errors)
+    if changed:
+        agreement.title = title
+        agreements.add_version(agreement, title, body, tk.asbool(material),
+                               access.viewer_for(context).user_id)
+    model.Session.commit()
+    return agreements.as_dict(agreement)
+
+
+@tk.side_effect_free
+def governance_agreement_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """An agreement with all its versions (anyone may read them).
+
+    :param id: id or name of the agreement
+    """
+    agreement = agreements.get(tk.get_or_bust(data_dict, "id"))
+    if agreement is None:
+        raise tk.ObjectNotFound(tk._("Agreement not found"))
+    tk.check_access("governance_agreement_show", context, data_dict)
+    return agreements.as_dict(agreement)
+
+
+@tk.side_effect_free
+def governance_agreement_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Agreements, optionally of one organisation (without their version history).
+
+    :param owner_org: id or name of an organisation (optional)
+    """
+    tk.check_access("governance_agreement_list", context, data_dict)
+    query = sa.select(Agreement).order_by(Agreement.name)
+    if data_dict.get("owner_org"):
+        org = model.Group.get(data_dict["owner_org"])
+        if org is None:
+            raise tk.ValidationError({"owner_org": [tk._("Organization not found")]})
+        query = query.where(Agreement.owner_org == org.id)
+    return [agreements.as_dict(a, with_versions=False)
+            for a in model.Session.execute(query).scalars()]
+
+
+def governance_agreement_accept(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Accept the current version of a dataset's agreement.
+
+    Records the user, agreement, version, dataset, time (UTC), channel and
+    the SHA-256 of the text accepted. Accepting twice makes one record.
+
+    :param id: id or name of the dataset whose agreement is accepted
+    :param typed_name: the name the user typed as a signature (optional)
+    :param channel: ``web`` or ``api`` (optional, default ``api``)
+    :returns: ``{"agreement", "version", "sha256", "created", "new"}``
+    """
+    pkg = model.Package.get(tk.get_or_bust(data_dict, "id"))
+    if pkg is None or pkg.state == "deleted":
+        raise tk.ObjectNotFound(tk._("Dataset not found"))
+    tk.check_access("governance_agreement_accept", context, {"id": pkg.id})
+    user_id = access.viewer_for(context).user_id
+    if user_id is None:
+        raise tk.NotAuthorized(tk._("Log in to accept an agreement"))
+    row = model.Session.get(DatasetPolicy, pkg.id)
+    agreement = agreements.get(row.agreement_id) if row is not None else None
+    if agreement is None:
+        raise tk.ValidationError({"id": [tk._("This dataset has no agreement to accept")]})
+    channel = data_dict.get("channel") or "api"
+    if channel not in agreements.CHANNELS:
+        raise tk.ValidationError({"channel": [tk._("Must be web or api")]})
+    typed = data_dict.get("typed_name")
+    if typed is not None and not isinstance(typed, str):
+        raise tk.ValidationError({"typed_name": [tk._("Must be text")]})
+    version = agreements.versions(agreement)[-1]
+    record, new = agreements.accept(user_id, version, pkg.id, channel, (typed or "").strip() or None)
+    model.Session.commit()
+    return {"agreement": agreement.name, "version": version.number, "sha256": record.text_sha256,
+            "created": events.iso(record.created), "new": new}
 
 
 EVENT_PAGE_MAX = 1000

@@ -9,7 +9,45 @@ from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
 from .. import access
 
-__all__ = ["governance_access_show", "governance_embargo_subscribe", "governance_event_list"]
+__all__ = [
+    "governance_access_show",
+    "governance_agreement_accept",
+    "governance_agreement_create",
+    "governance_agreement_list",
+    "governance_agreement_show",
+    "governance_agreement_update",
+    "governance_embargo_subscribe",
+    "governance_event_list",
+]
+
+
+def _org_editor(context: Context, data_dict: DataDict) -> AuthResult:
+    """Editors and admins of the owning organisation (and sysadmins) manage its agreements."""
+    from ckan import authz
+
+    allowed = authz.has_user_permission_for_group_or_org(
+        data_dict.get("owner_org"), context.get("user"), "create_dataset")
+    return {"success": bool(allowed), "msg": tk._("Only the organisation's editors and admins manage its agreements")}
+
+
+governance_agreement_create = _org_editor
+governance_agreement_update = _org_editor
+
+
+@tk.auth_allow_anonymous_access
+def governance_agreement_show(context: Context, data_dict: DataDict) -> AuthResult:
+    """Agreements are public texts: anyone may read every version."""
+    return {"success": True}
+
+
+governance_agreement_list = governance_agreement_show
+
+
+def governance_agreement_accept(context: Context, data_dict: DataDict) -> AuthResult:
+    """Logged-in users who may see the dataset."""
+    if not context.get("user"):
+        return {"success": False, "msg": tk._("Log in to accept an agreement")}
+    return {"success": tk.check_access("package_show", context, data_dict)}
 
 
 @tk.auth_allow_anonymous_access

@@ -26,6 +26,9 @@ class DatasetPolicy(tk.BaseModel):
     access_tier: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
     embargo_until: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
     embargo_reason: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    agreement_id: Mapped[str | None] = sa.Column(
+        sa.UnicodeText, sa.ForeignKey("governance_agreement.id")
+    )
     # Set by `ckan governance embargo lift` once the date has passed, and by
     # the advance notice; cleared whenever the date changes.
     embargo_lifted: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
