@@ -29,6 +29,14 @@ ORG = {
     "description": "River, rain and groundwater observations from the northern basin.",
 }
 
+DUA_V1 = """You may use the survey answers for research only.
+
+* Do not try to identify any household.
+* Do not share the data with anyone who has not accepted this agreement.
+"""
+DUA_V2 = DUA_V1 + """* Cite the Hydrology Lab household survey in any publication.
+"""
+
 FLOWS_CSV = (
     "date,station,discharge_m3s\n"
     "2025-03-01,N-01,12.4\n2025-03-01,N-02,8.1\n"
@@ -165,6 +173,19 @@ def populate() -> bool:
                 res["url"] = filename
             tk.get_action("resource_create")(dict(publisher), res)
         created = True
+
+    # A data use agreement with two versions, on the agreement-tier dataset.
+    from ckanext.governance import agreements
+
+    if agreements.get("hydrology-dua") is None:
+        tk.get_action("governance_agreement_create")(dict(publisher), {
+            "owner_org": ORG["name"], "name": "hydrology-dua",
+            "title": "Hydrology Lab data use agreement", "body": DUA_V1})
+        tk.get_action("governance_agreement_update")(dict(publisher), {
+            "id": "hydrology-dua", "body": DUA_V2, "material": True})
+    if tk.get_action("package_show")(dict(publisher), {"id": "household-water-survey"}).get("agreement") is None:
+        tk.get_action("package_patch")(dict(publisher), {
+            "id": "household-water-survey", "agreement": "hydrology-dua"})
 
     # Each start, the "live" embargo ends five minutes from now, so a person can
     # watch the data open (the form and API refuse past dates, not near ones).

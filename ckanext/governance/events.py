@@ -25,7 +25,9 @@ EMBARGO_SET = "embargo_set"
 EMBARGO_CHANGED = "embargo_changed"
 EMBARGO_REMOVED = "embargo_removed"
 EMBARGO_LIFTED = "embargo_lifted"
-KINDS = (TIER_CHANGED, DOWNLOAD, EMBARGO_SET, EMBARGO_CHANGED, EMBARGO_REMOVED, EMBARGO_LIFTED)
+AGREEMENT_ACCEPTED = "agreement_accepted"
+KINDS = (TIER_CHANGED, DOWNLOAD, EMBARGO_SET, EMBARGO_CHANGED, EMBARGO_REMOVED, EMBARGO_LIFTED,
+         AGREEMENT_ACCEPTED)
 
 CSV_COLUMNS = ("id", "created", "kind", "actor_id", "actor_name", "package_id",
                "package_name", "organization_id", "detail")

@@ -104,7 +104,7 @@ def governance_access_message(block: dict[str, Any] | None) -> str:
 
 
 def governance_next_step(
-    block: dict[str, Any] | None, came_from: str | None = None
+    block: dict[str, Any] | None, came_from: str | None = None, dataset: str | None = None
 ) -> dict[str, str] | None:
     """The button that replaces the download button: label and link, or None.
 
@@ -116,6 +116,9 @@ def governance_next_step(
     back = came_from or (tk.request.full_path.rstrip("?") if tk.request else None)
     if step == policy.N_LOG_IN:
         return {"label": tk._("Log in to access"), "url": tk.h.url_for("user.login", came_from=back)}
+    if step == policy.N_ACCEPT_AGREEMENT and dataset:
+        return {"label": tk._("Read and accept the agreement"),
+                "url": tk.h.url_for("governance.agreement", id=dataset, next=back)}
     return None
 
 

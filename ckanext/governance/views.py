@@ -130,3 +130,47 @@ def embargo_subscribe(id: str) -> Any:
     tk.h.flash_success(tk._("We will e-mail you when the data becomes available on {date} (UTC).")
                        .format(date=tk.h.governance_date_words(result["embargo_until"])))
     return tk.redirect_to("dataset.read", id=id)
+
+
+@governance.route("/dataset/<id>/agreement", methods=["GET", "POST"])
+def agreement(id: str) -> Any:
+    """The data use agreement of a dataset: read it, tick, accept, and go on
+    to where the user was going (``next``, a local URL)."""
+    from . import agreements as agreement_texts
+    from .model import DatasetPolicy
+
+    pkg = model.Package.get(id)
+    if pkg is None or pkg.state == "deleted":
+        return tk.abort(404, tk._("Dataset not found"))
+    back = tk.request.values.get("next") or tk.url_for("dataset.read", id=pkg.name)
+    if not tk.h.url_is_local(back):
+        back = tk.url_for("dataset.read", id=pkg.name)
+    if not tk.current_user.is_authenticated:
+        here = tk.url_for("governance.agreement", id=pkg.name, next=back)
+        return tk.redirect_to("user.login", came_from=here)
+    context = {"user": tk.current_user.name, "auth_user_obj": tk.current_user}
+    try:
+        pkg_dict = tk.get_action("package_show")(context, {"id": pkg.id})  # type: ignore[arg-type]
+    except tk.NotAuthorized:
+        return tk.abort(404, tk._("Dataset not found"))
+    row = model.Session.get(DatasetPolicy, pkg.id)
+    found = agreement_texts.get(row.agreement_id) if row is not None else None
+    if found is None:
+        return tk.abort(404, tk._("This dataset has no agreement"))
+    version = agreement_texts.versions(found)[-1]
+    error = None
+    if tk.request.method == "POST":
+        if tk.request.form.get("accept") != "yes":
+            error = tk._("Tick the box to accept the agreement.")
+        else:
+            tk.get_action("governance_agreement_accept")(context, {  # type: ignore[arg-type]
+                "id": pkg.id, "channel": "web",
+                "typed_name": tk.request.form.get("typed_name") or None,
+            })
+            tk.h.flash_success(tk._("You accepted {title}, version {number}.").format(
+                title=version.title, number=version.number))
+            return tk.redirect_to(back)
+    return tk.render("governance/agreement.html", {
+        "pkg_dict": pkg_dict, "agreement": found, "version": version,
+        "next": back, "error": error,
+    })

@@ -443,6 +443,13 @@ def governance_agreement_accept(context: Context, data_dict: DataDict) -> dict[s
         raise tk.ValidationError({"typed_name": [tk._("Must be text")]})
     version = agreements.versions(agreement)[-1]
     record, new = agreements.accept(user_id, version, pkg.id, channel, (typed or "").strip() or None)
+    if new:
+        events.record(
+            events.AGREEMENT_ACCEPTED, actor_id=user_id, package_id=pkg.id,
+            organization_id=agreement.owner_org,
+            detail={"agreement": agreement.name, "version": version.number,
+                    "sha256": record.text_sha256, "channel": channel},
+        )
     model.Session.commit()
     return {"agreement": agreement.name, "version": version.number, "sha256": record.text_sha256,
             "created": events.iso(record.created), "new": new}
