@@ -129,3 +129,29 @@ def smtp(ckan_config, monkeypatch):
     server = Server()
     yield server
     server.stop()
+
+
+def run_concurrently(fn, times: int) -> tuple[list, list[BaseException]]:
+    """Run ``fn`` in ``times`` threads at once, each with its own database
+    session; returns (results, exceptions)."""
+    import ckan.model as model
+
+    results: list = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(times)
+
+    def worker():
+        try:
+            start.wait(timeout=30)
+            results.append(fn())
+        except BaseException as err:  # noqa: BLE001 - handed back to the test
+            errors.append(err)
+        finally:
+            model.Session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results, errors

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 import time_machine
@@ -14,6 +13,8 @@ from ckan.tests.helpers import call_action
 
 from ckanext.governance import embargo
 from ckanext.governance.model import DatasetPolicy, EmbargoSubscription, Event, Notification
+
+from conftest import run_concurrently
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -176,19 +177,8 @@ def test_two_lift_runs_at_once_lift_each_dataset_once(org, clock):
     for i in range(8):
         create(org, name=f"set-{i}", embargo_until="2026-12-01")
     clock.move_to(dt.datetime(2026, 12, 2, tzinfo=UTC))
-    results: list[list[str]] = []
-
-    def run():
-        try:
-            results.append(embargo.lift_due())
-        finally:
-            model.Session.remove()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results, errors = run_concurrently(embargo.lift_due, 2)
+    assert errors == []
     lifted = [pid for r in results for pid in r]
     assert len(lifted) == 8 and len(set(lifted)) == 8
     assert model.Session.query(Event).filter_by(kind="embargo_lifted").count() == 8

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-
 import pytest
 import sqlalchemy as sa
 
@@ -13,6 +11,8 @@ from ckan.tests.helpers import call_action
 
 from ckanext.governance import notify
 from ckanext.governance.model import Notification
+
+from conftest import run_concurrently
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -76,19 +76,8 @@ def test_two_senders_at_once_deliver_each_notification_once(smtp):
     smtp.start(delay=0.02)
     tier_change_notice(n_admins=12)
     assert len(outbox()) == 12
-    results: list[dict] = []
-
-    def sender():
-        try:
-            results.append(notify.send_due())
-        finally:
-            model.Session.remove()
-
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results, errors = run_concurrently(notify.send_due, 2)
+    assert errors == []
 
     ids = sorted(m["X-Governance-Notification"] for m in smtp.inbox.messages)
     assert len(ids) == 12 and len(set(ids)) == 12

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
 
 import pytest
 import time_machine
@@ -14,6 +13,8 @@ from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
 from ckanext.governance.model import Acceptance
+
+from conftest import run_concurrently
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -79,22 +80,9 @@ def test_accepting_twice_keeps_one_record(org):
 
 def test_twenty_concurrent_accepts_by_one_user_make_one_record(org):
     user = factories.User()
-    errors: list[Exception] = []
-
-    def run():
-        try:
-            accept(user)
-        except Exception as err:  # noqa: BLE001 - collected and asserted below
-            errors.append(err)
-        finally:
-            model.Session.remove()
-
-    threads = [threading.Thread(target=run) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    results, errors = run_concurrently(lambda: accept(user), 20)
+    assert errors == [] and len(results) == 20
+    assert sum(r["new"] for r in results) == 1
     assert model.Session.query(Acceptance).count() == 1
 
 
