@@ -131,6 +131,12 @@ def smtp(ckan_config, monkeypatch):
     server.stop()
 
 
+@pytest.fixture
+def concurrently():
+    """``concurrently(fn, times)``: run ``fn`` in ``times`` threads at once."""
+    return run_concurrently
+
+
 def run_concurrently(fn, times: int) -> tuple[list, list[BaseException]]:
     """Run ``fn`` in ``times`` threads at once, each with its own database
     session; returns (results, exceptions)."""

@@ -14,8 +14,6 @@ from ckan.tests.helpers import call_action
 from ckanext.governance import embargo
 from ckanext.governance.model import DatasetPolicy, EmbargoSubscription, Event, Notification
 
-from conftest import run_concurrently
-
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 UTC = dt.timezone.utc
@@ -173,11 +171,11 @@ def test_lift_command_reindexes_records_and_notifies_once(org, clock):
     assert model.Session.get(EmbargoSubscription, (pkg_id, subscriber["id"])).notified is not None
 
 
-def test_two_lift_runs_at_once_lift_each_dataset_once(org, clock):
+def test_two_lift_runs_at_once_lift_each_dataset_once(org, clock, concurrently):
     for i in range(8):
         create(org, name=f"set-{i}", embargo_until="2026-12-01")
     clock.move_to(dt.datetime(2026, 12, 2, tzinfo=UTC))
-    results, errors = run_concurrently(embargo.lift_due, 2)
+    results, errors = concurrently(embargo.lift_due, 2)
     assert errors == []
     lifted = [pid for r in results for pid in r]
     assert len(lifted) == 8 and len(set(lifted)) == 8

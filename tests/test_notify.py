@@ -12,8 +12,6 @@ from ckan.tests.helpers import call_action
 from ckanext.governance import notify
 from ckanext.governance.model import Notification
 
-from conftest import run_concurrently
-
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 LATER = dt.timedelta(hours=7)  # past any backoff
@@ -72,11 +70,11 @@ def test_notification_written_while_smtp_is_down_is_delivered_once_it_is_back(sm
     assert [n.status for n in outbox()] == ["sent"]
 
 
-def test_two_senders_at_once_deliver_each_notification_once(smtp):
+def test_two_senders_at_once_deliver_each_notification_once(smtp, concurrently):
     smtp.start(delay=0.02)
     tier_change_notice(n_admins=12)
     assert len(outbox()) == 12
-    results, errors = run_concurrently(notify.send_due, 2)
+    results, errors = concurrently(notify.send_due, 2)
     assert errors == []
 
     ids = sorted(m["X-Governance-Notification"] for m in smtp.inbox.messages)

@@ -14,8 +14,6 @@ from ckan.tests.helpers import call_action
 
 from ckanext.governance.model import Acceptance
 
-from conftest import run_concurrently
-
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 URL = "https://files.example.org/zz-agreement-secret/data.csv"
@@ -78,9 +76,9 @@ def test_accepting_twice_keeps_one_record(org):
     assert model.Session.query(Acceptance).count() == 1
 
 
-def test_twenty_concurrent_accepts_by_one_user_make_one_record(org):
+def test_twenty_concurrent_accepts_by_one_user_make_one_record(org, concurrently):
     user = factories.User()
-    results, errors = run_concurrently(lambda: accept(user), 20)
+    results, errors = concurrently(lambda: accept(user), 20)
     assert errors == [] and len(results) == 20
     assert sum(r["new"] for r in results) == 1
     assert model.Session.query(Acceptance).count() == 1

@@ -96,6 +96,14 @@ def resource_show(world: World, ds: Dataset, token: str | None) -> Outcome:
     )
 
 
+@point("governance_access_show")
+def governance_access_show(world: World, ds: Dataset, token: str | None) -> Outcome:
+    return Outcome(
+        [_api(world, "governance_access_show", token, id=ds.name)],
+        shows_when_allowed=[ds.secrets["link"], ds.secrets["file"]],
+    )
+
+
 # 2. package_search and current_package_list_with_resources -------------------
 
 
