@@ -226,6 +226,16 @@ def resource_view_list(up: Action, context: Context, data_dict: DataDict):
     return result
 
 
+def _dataset(context: Context, data_dict: DataDict, auth: str) -> model.Package:
+    """The dataset ``data_dict["id"]`` names (404 when absent or deleted),
+    once the caller passes ``auth`` for it."""
+    pkg = model.Package.get(tk.get_or_bust(data_dict, "id"))
+    if pkg is None or pkg.state == "deleted":
+        raise tk.ObjectNotFound(tk._("Dataset not found"))
+    tk.check_access(auth, context, {"id": pkg.id})
+    return pkg
+
+
 @tk.side_effect_free
 def governance_access_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """What the caller may do with a dataset's data, and why.
@@ -239,11 +249,7 @@ def governance_access_show(context: Context, data_dict: DataDict) -> dict[str, A
         resource, ``download_url`` being null when the caller may not download.
     :rtype: dictionary
     """
-    ref = tk.get_or_bust(data_dict, "id")
-    pkg = model.Package.get(ref)
-    if pkg is None or pkg.state == "deleted":
-        raise tk.ObjectNotFound(tk._("Dataset not found"))
-    tk.check_access("governance_access_show", context, {"id": pkg.id})
+    pkg = _dataset(context, data_dict, "governance_access_show")
     gate = access.gate_for(context, pkg.id)
     assert gate is not None  # the dataset exists: it has facts
     block = gate.block()
@@ -271,11 +277,7 @@ def governance_embargo_subscribe(context: Context, data_dict: DataDict) -> dict[
     :returns: ``{"subscribed": true, "embargo_until": ...}``; asking twice is harmless.
     :rtype: dictionary
     """
-    ref = tk.get_or_bust(data_dict, "id")
-    pkg = model.Package.get(ref)
-    if pkg is None or pkg.state == "deleted":
-        raise tk.ObjectNotFound(tk._("Dataset not found"))
-    tk.check_access("governance_embargo_subscribe", context, {"id": pkg.id})
+    pkg = _dataset(context, data_dict, "governance_embargo_subscribe")
     gate = access.gate_for(context, pkg.id)
     assert gate is not None
     if not gate.decision.embargoed:
@@ -424,10 +426,7 @@ def governance_agreement_accept(context: Context, data_dict: DataDict) -> dict[s
     :param channel: ``web`` or ``api`` (optional, default ``api``)
     :returns: ``{"agreement", "version", "sha256", "created", "new"}``
     """
-    pkg = model.Package.get(tk.get_or_bust(data_dict, "id"))
-    if pkg is None or pkg.state == "deleted":
-        raise tk.ObjectNotFound(tk._("Dataset not found"))
-    tk.check_access("governance_agreement_accept", context, {"id": pkg.id})
+    pkg = _dataset(context, data_dict, "governance_agreement_accept")
     user_id = access.viewer_for(context).user_id
     if user_id is None:
         raise tk.NotAuthorized(tk._("Log in to accept an agreement"))
@@ -572,7 +571,7 @@ def activity_data_show(up: Action, context: Context, data_dict: DataDict):
     activity = model.Session.get(Activity, data_dict.get("id"))
     if activity is None:
         return result
-    gate = _activity_gates(context, [activity.object_id]).get(activity.object_id)
+    gate = access.gates(context, [activity.object_id]).get(activity.object_id)
     if gate is not None and gate.can_access:
         return result
     object_type = data_dict.get("object_type")
@@ -589,7 +588,7 @@ def activity_diff(up: Action, context: Context, data_dict: DataDict):
     result = up(context, data_dict)
     activities = result.get("activities") or []
     object_ids = {a.get("object_id") for a in activities}
-    gates = _activity_gates(context, object_ids)
+    gates = access.gates(context, object_ids)
     if all(gates.get(i) is not None and gates[i].can_access for i in object_ids):
         return result
     # The diff was computed from the stored snapshots: compute it again from
@@ -608,14 +607,10 @@ def activity_diff(up: Action, context: Context, data_dict: DataDict):
     return result
 
 
-def _activity_gates(context: Context, package_ids) -> dict[str, access.Gate]:
-    return access.gates(context, package_ids)
-
-
 def _redact_activities(context: Context, activities: list[Any], gates=None) -> None:
     dicts = [a for a in activities if isinstance(a, dict)]
     if gates is None:
-        gates = _activity_gates(context, {a.get("object_id") for a in dicts})
+        gates = access.gates(context, {a.get("object_id") for a in dicts})
     for activity in dicts:
         data = activity.get("data")
         if not isinstance(data, dict):
