@@ -8,7 +8,7 @@ export VENV
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k search -x"
 PYTEST_ARGS ?=
 
-.PHONY: test demo bench bench-export bench-embargo setup-test setup-demo setup-bench clean
+.PHONY: test demo bench bench-export bench-embargo bench-agreements setup-test setup-demo setup-bench clean
 
 test: setup-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -27,6 +27,10 @@ bench-export: setup-bench
 # The embargo lift with 100,000 embargoed datasets, 1,000 of them due.
 bench-embargo: setup-bench
 	$(VENV)/bin/python benchmarks/embargo_lift.py
+
+# The agreement check at 10k and 1M acceptances: query counts, timings, plan.
+bench-agreements: setup-bench
+	$(VENV)/bin/python benchmarks/agreement_scale.py
 
 setup-test:
 	dev/setup.sh test

@@ -8,8 +8,11 @@ unless the agreement's renewal period has passed since.
 """
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import hashlib
-from typing import Any
+import io
+from typing import Any, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -17,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from . import events
 from .model import Acceptance, Agreement, AgreementVersion
 
 CHANNELS = ("web", "api")
@@ -119,3 +123,143 @@ def ensure_same_org(agreement: Agreement | None, owner_org: str | None, field: s
     if not owner_org or agreement.owner_org != owner_org:
         raise tk.ValidationError({field: [tk._("The agreement must belong to the dataset's organisation")]})
     return agreement
+
+
+# The acceptance ledger ----------------------------------------------------------
+
+ACCEPTANCE_COLUMNS = (
+    "id", "created", "user_id", "user_name", "agreement_id", "agreement", "version",
+    "version_title", "dataset_id", "dataset", "channel", "sha256", "typed_name",
+    "organization_id", "expires",
+)
+
+
+def select_acceptances(user: model.User | None, filters: dict[str, Any]) -> sa.Select[Any]:
+    """Acceptances the user may read that match the (validated) filters, oldest first.
+
+    Sysadmins read all, organisation admins those of their organisations'
+    agreements, every other user their own; anonymous users none. The columns
+    are ACCEPTANCE_COLUMNS, with ``expires`` computed from the renewal period.
+    """
+    if user is None:
+        visible = sa.false()
+    elif user.sysadmin:
+        visible = sa.true()
+    else:
+        visible = sa.or_(Acceptance.user_id == user.id,
+                         Agreement.owner_org.in_(events.admin_of(user)))
+    expires = sa.case(
+        (Agreement.renewal_days.is_(None), sa.null()),
+        else_=Acceptance.created + sa.func.make_interval(0, 0, 0, Agreement.renewal_days),
+    )
+    query = (
+        sa.select(
+            Acceptance.id, Acceptance.created, Acceptance.user_id, model.User.name,
+            Acceptance.agreement_id, Agreement.name, Acceptance.version_number,
+            AgreementVersion.title, Acceptance.package_id, model.Package.name,
+            Acceptance.channel, Acceptance.text_sha256, Acceptance.typed_name,
+            Agreement.owner_org, expires,
+        )
+        .join(Agreement, Agreement.id == Acceptance.agreement_id)
+        .join(AgreementVersion, AgreementVersion.id == Acceptance.version_id)
+        .join(model.User, model.User.id == Acceptance.user_id)
+        .outerjoin(model.Package, model.Package.id == Acceptance.package_id)
+        .where(visible)
+    )
+    for key, column in (
+        ("organization_id", Agreement.owner_org),
+        ("agreement_id", Acceptance.agreement_id),
+        ("version", Acceptance.version_number),
+        ("package_id", Acceptance.package_id),
+        ("user_id", Acceptance.user_id),
+    ):
+        if filters.get(key) is not None:
+            query = query.where(column == filters[key])
+    if filters.get("since"):
+        query = query.where(Acceptance.created >= filters["since"])
+    if filters.get("until"):
+        query = query.where(Acceptance.created < filters["until"])
+    return query.order_by(Acceptance.id)
+
+
+def acceptance_dicts(rows: Any, now: dt.datetime) -> list[dict[str, Any]]:
+    """Rows of select_acceptances as dicts, each with its ``status`` now:
+    ``valid``, ``expired`` (renewal period passed) or ``outdated`` (a later
+    material version must be accepted). One query for all the agreements."""
+    rows = list(rows)
+    required = dict(model.Session.execute(
+        sa.select(AgreementVersion.agreement_id, sa.func.max(AgreementVersion.number))
+        .where(AgreementVersion.agreement_id.in_({r[4] for r in rows}),
+               AgreementVersion.material.is_(True))
+        .group_by(AgreementVersion.agreement_id)
+    ).all()) if rows else {}
+    result = []
+    for row in rows:
+        item = dict(zip(ACCEPTANCE_COLUMNS, row))
+        expires = item["expires"]
+        if expires is not None and expires <= now:
+            item["status"] = "expired"
+        elif item["version"] < required.get(item["agreement_id"], 0):
+            item["status"] = "outdated"
+        else:
+            item["status"] = "valid"
+        item["created"] = events.iso(item["created"])
+        item["expires"] = events.iso(expires)
+        result.append(item)
+    return result
+
+
+def stream_acceptances_csv(user: model.User | None, filters: dict[str, Any]) -> Iterator[str]:
+    """The matching acceptances as CSV, chunk by chunk (a server-side cursor)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(ACCEPTANCE_COLUMNS)
+    engine = model.meta.engine
+    assert engine is not None
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=2000).execute(
+            select_acceptances(user, filters))
+        for partition in result.partitions():
+            for row in partition:
+                values = list(row)
+                values[1] = events.iso(values[1])
+                values[14] = events.iso(values[14])
+                writer.writerow([_cell(v) for v in values])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A typed name is the user's own text: keep a spreadsheet from reading it as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def acceptance_counts(agreement_ids: list[str]) -> dict[tuple[str, int], int]:
+    """(agreement id, version number) → how many users accepted it."""
+    if not agreement_ids:
+        return {}
+    rows = model.Session.execute(
+        sa.select(Acceptance.agreement_id, Acceptance.version_number, sa.func.count())
+        .where(Acceptance.agreement_id.in_(agreement_ids))
+        .group_by(Acceptance.agreement_id, Acceptance.version_number)
+    ).all()
+    return {(a, n): c for a, n, c in rows}
+
+
+def dataset_counts(agreement_ids: list[str]) -> dict[str, int]:
+    """Agreement id → how many datasets use it."""
+    if not agreement_ids:
+        return {}
+    from .model import DatasetPolicy
+
+    rows = model.Session.execute(
+        sa.select(DatasetPolicy.agreement_id, sa.func.count())
+        .join(model.Package, model.Package.id == DatasetPolicy.package_id)
+        .where(DatasetPolicy.agreement_id.in_(agreement_ids), model.Package.state == "active")
+        .group_by(DatasetPolicy.agreement_id)
+    ).all()
+    return dict(rows)  # type: ignore[arg-type]

@@ -62,7 +62,12 @@ def visible_to(user: model.User | None) -> sa.ColumnElement[bool]:
         return sa.false()
     if user.sysadmin:
         return sa.true()
-    admin_of = (
+    return sa.or_(Event.actor_id == user.id, Event.organization_id.in_(admin_of(user)))
+
+
+def admin_of(user: model.User) -> sa.Select[Any]:
+    """Ids of the active organisations the user is an admin of (a subquery)."""
+    return (
         sa.select(model.Member.group_id)
         .join(model.Group, model.Group.id == model.Member.group_id)
         .where(
@@ -74,7 +79,6 @@ def visible_to(user: model.User | None) -> sa.ColumnElement[bool]:
             model.Group.state == "active",
         )
     )
-    return sa.or_(Event.actor_id == user.id, Event.organization_id.in_(admin_of))
 
 
 def select_events(user: model.User | None, filters: dict[str, Any]) -> sa.Select[Any]:

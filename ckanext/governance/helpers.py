@@ -18,6 +18,9 @@ __all__ = [
     "governance_tier_options",
     "governance_access_message",
     "governance_next_step",
+    "governance_can_manage_agreements",
+    "governance_renew_link",
+    "governance_agreement_options",
 ]
 
 
@@ -133,3 +136,43 @@ def _date_words(value: str | None) -> str | None:
     words = f"{when.day} {when:%B %Y}"
     # A date alone means midnight UTC; any other moment is worth its time.
     return words if (when.hour, when.minute) == (0, 0) else f"{words}, {when:%H:%M}"
+
+
+def governance_can_manage_agreements(org_id: str | None) -> bool:
+    """Whether the current user manages the organisation's agreements (editors, admins)."""
+    if not org_id or not tk.current_user.is_authenticated:
+        return False
+    return tk.h.check_access("governance_agreement_create", {"owner_org": org_id})
+
+
+def governance_renew_link(item: dict[str, Any]) -> str | None:
+    from .agreement_views import renew_link
+
+    return renew_link(item)
+
+
+def governance_agreement_options() -> list[dict[str, Any]]:
+    """The agreements the current user may attach to a dataset, by organisation:
+    ``[{"organization": title, "options": [{"value": name, "text": title}]}]``."""
+    import sqlalchemy as sa
+
+    import ckan.model as model
+
+    from .model import Agreement
+
+    if not tk.current_user.is_authenticated:
+        return []
+    orgs = tk.get_action("organization_list_for_user")(
+        {"user": tk.current_user.name}, {"permission": "create_dataset"})
+    titles = {o["id"]: o.get("display_name") or o["name"] for o in orgs}
+    if not titles:
+        return []
+    rows = model.Session.execute(
+        sa.select(Agreement.owner_org, Agreement.name, Agreement.title)
+        .where(Agreement.owner_org.in_(titles)).order_by(Agreement.title)
+    ).all()
+    groups: dict[str, list[dict[str, str]]] = {}
+    for owner, name, title in rows:
+        groups.setdefault(owner, []).append({"value": name, "text": title})
+    return [{"organization": titles[o], "organization_id": o, "options": opts}
+            for o, opts in sorted(groups.items(), key=lambda kv: titles[kv[0]])]

@@ -10,8 +10,9 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from . import access, config, events
+from .agreement_views import governance_agreements
 
-__all__ = ["governance"]
+__all__ = ["governance", "governance_agreements"]
 
 governance = Blueprint("governance", __name__)
 

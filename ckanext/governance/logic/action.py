@@ -29,6 +29,7 @@ __all__ = [
     "governance_agreement_show",
     "governance_agreement_list",
     "governance_agreement_accept",
+    "governance_acceptance_list",
     "governance_embargo_subscribe",
     "governance_event_list",
     "package_create",
@@ -452,6 +453,68 @@ def governance_agreement_accept(context: Context, data_dict: DataDict) -> dict[s
     model.Session.commit()
     return {"agreement": agreement.name, "version": version.number, "sha256": record.text_sha256,
             "created": events.iso(record.created), "new": new}
+
+
+@tk.side_effect_free
+@tk.validate(schema.acceptance_list)
+def governance_acceptance_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Acceptances of data use agreements (the audit trail), oldest first.
+
+    Sysadmins see every acceptance, organisation admins those of their
+    organisations' agreements, every other user their own ("My agreements").
+
+    :param organization: id or name of the organisation owning the agreements (optional)
+    :param agreement: id or name of an agreement (optional)
+    :param version: version number of the agreement (optional)
+    :param dataset: id or name of the dataset through which it was accepted (optional)
+    :param user: id or name of the user who accepted (optional)
+    :param since: ISO 8601 date or date-time, inclusive (optional; a date is 00:00 UTC)
+    :param until: ISO 8601 date or date-time, exclusive (optional)
+    :param page: page number, from 1 (optional, default 1)
+    :param limit: acceptances per page (optional, default 100, at most 1000)
+
+    :returns: ``{"count", "page", "limit", "results": [{"id", "created",
+        "user_id", "user_name", "agreement_id", "agreement", "version",
+        "version_title", "dataset_id", "dataset", "channel", "sha256",
+        "typed_name", "organization_id", "expires", "status"}]}``; ``status``
+        is ``valid``, ``expired`` (renewal period passed) or ``outdated`` (a
+        later material version must be accepted)
+    :rtype: dictionary
+    """
+    tk.check_access("governance_acceptance_list", context, data_dict)
+    user = model.User.get(access.viewer_for(context).user_id or "")
+    filters = acceptance_filters(data_dict)
+    limit = min(int(data_dict.get("limit", 100)), EVENT_PAGE_MAX)
+    page = int(data_dict.get("page", 1))
+    query = agreements.select_acceptances(user, filters)
+    count = model.Session.execute(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    ).scalar_one()
+    rows = model.Session.execute(query.limit(limit).offset((page - 1) * limit)).all()
+    return {"count": count, "page": page, "limit": limit,
+            "results": agreements.acceptance_dicts(rows, access.utcnow())}
+
+
+def acceptance_filters(data_dict: DataDict) -> dict[str, Any]:
+    """Validated filters of the acceptance list (also the CSV export's):
+    names resolved to ids; an unknown one is a ValidationError on its field."""
+    filters: dict[str, Any] = {k: data_dict.get(k) for k in ("version", "since", "until")}
+    lookups = (
+        ("organization", "organization_id", lambda ref: model.Group.get(ref)),
+        ("agreement", "agreement_id", agreements.get),
+        ("dataset", "package_id", lambda ref: model.Package.get(ref)),
+        ("user", "user_id", lambda ref: model.User.get(ref)),
+    )
+    for field, key, get in lookups:
+        ref = data_dict.get(field)
+        if ref:
+            found = get(ref)
+            if found is None:
+                raise tk.ValidationError({field: [tk._("Not found: {}").format(ref)]})
+            filters[key] = found.id
+    if filters.get("since") and filters.get("until") and filters["since"] >= filters["until"]:
+        raise tk.ValidationError({"until": [tk._("Must be later than since")]})
+    return filters
 
 
 EVENT_PAGE_MAX = 1000

@@ -11,6 +11,7 @@ from .. import access
 
 __all__ = [
     "governance_access_show",
+    "governance_acceptance_list",
     "governance_agreement_accept",
     "governance_agreement_create",
     "governance_agreement_list",
@@ -66,6 +67,9 @@ def governance_embargo_subscribe(context: Context, data_dict: DataDict) -> AuthR
 def governance_event_list(context: Context, data_dict: DataDict) -> AuthResult:
     """Any logged-in user: the action itself limits what each one sees."""
     return {"success": bool(context.get("user"))}
+
+
+governance_acceptance_list = governance_event_list
 
 
 def _resource_allowed(context: Context, resource_id: Any) -> bool:

@@ -24,3 +24,24 @@ def event_list(
         "page": [ignore_missing, int_validator, is_positive_integer],
         "limit": [ignore_missing, int_validator, is_positive_integer],
     }
+
+
+@validator_args
+def acceptance_list(
+    ignore_missing: Validator,
+    unicode_safe: Validator,
+    int_validator: Validator,
+    is_positive_integer: Validator,
+    governance_utc_datetime: Validator,
+) -> Schema:
+    return {
+        "organization": [ignore_missing, unicode_safe],
+        "agreement": [ignore_missing, unicode_safe],
+        "version": [ignore_missing, int_validator, is_positive_integer],
+        "dataset": [ignore_missing, unicode_safe],
+        "user": [ignore_missing, unicode_safe],
+        "since": [ignore_missing, governance_utc_datetime],
+        "until": [ignore_missing, governance_utc_datetime],
+        "page": [ignore_missing, int_validator, is_positive_integer],
+        "limit": [ignore_missing, int_validator, is_positive_integer],
+    }
