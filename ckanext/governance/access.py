@@ -108,6 +108,10 @@ class _Facts:
     collaborator: bool
     agreement_name: str | None
     accepted: bool  # the viewer holds a valid acceptance of the required version
+    data_use: list[str] | None = None
+    grant_days: int | None = None
+    grants: tuple[policy.Grant, ...] = ()  # the viewer's grants of this dataset
+    request_pending: bool = False  # the viewer has a request waiting for review
 
 
 # One statement for a whole page: written as SQL so it is built once and only
@@ -130,13 +134,25 @@ _FACTS_SQL = sa.text("""
                       AND (ag.renewal_days IS NULL
                            OR a.created > CAST(:now AS timestamptz)
                                           - make_interval(days => ag.renewal_days))
-                  ) AS accepted
+                  ) AS accepted,
+           gp.data_use, gp.grant_days,
+           gr.starts AS grant_starts, gr.expires AS grant_expires,
+           EXISTS (SELECT 1 FROM governance_grant g2
+                    WHERE g2.user_id = :user_id AND g2.package_id = p.id) AS had_grant,
+           EXISTS (SELECT 1 FROM governance_request r
+                    WHERE r.user_id = :user_id AND r.package_id = p.id
+                      AND r.state = 'pending') AS request_pending
       FROM package p
       LEFT JOIN governance_dataset_policy gp ON gp.package_id = p.id
       LEFT JOIN governance_agreement ag ON ag.id = gp.agreement_id
       LEFT JOIN LATERAL (
              SELECT max(v.number) AS number FROM governance_agreement_version v
               WHERE v.agreement_id = ag.id AND v.material) req ON true
+      -- The viewer's grant that lasts longest (the policy core checks it at the instant).
+      LEFT JOIN LATERAL (
+             SELECT g.starts, g.expires FROM governance_grant g
+              WHERE g.user_id = :user_id AND g.package_id = p.id AND g.revoked_at IS NULL
+              ORDER BY g.expires DESC NULLS FIRST LIMIT 1) gr ON true
      WHERE p.id = ANY(:ids)
 """)
 
@@ -159,7 +175,8 @@ def _dataset_facts(viewer: Viewer, package_ids: list[str]) -> dict[str, _Facts]:
     default_tier = config.default_tier()
     facts: dict[str, _Facts] = {}
     for (pid, owner_org, creator, tier, embargo, reason, capacity, collaborator,
-         agreement_name, required, accepted) in rows:
+         agreement_name, required, accepted, data_use, grant_days, grant_starts,
+         grant_expires, had_grant, request_pending) in rows:
         tier = tier if tier is not None else default_tier
         # The version to have accepted, as the policy core's opaque token.
         needed = f"{agreement_name}#{required}" if agreement_name and required else None
@@ -175,8 +192,24 @@ def _dataset_facts(viewer: Viewer, package_ids: list[str]) -> dict[str, _Facts]:
             bool(collaborator),
             agreement_name,
             bool(accepted) and needed is not None,
+            list(data_use) if data_use else None,
+            grant_days,
+            _grants(grant_starts, grant_expires, bool(had_grant)),
+            bool(request_pending),
         )
     return facts
+
+
+def _grants(starts: dt.datetime | None, expires: dt.datetime | None,
+            had_grant: bool) -> tuple[policy.Grant, ...]:
+    """The viewer's grants as the policy core needs them: the one that lasts
+    longest, or, when every grant was revoked, one revoked grant (so the
+    decision says the access ended rather than was never asked for)."""
+    if starts is not None:
+        return (policy.Grant(starts=starts, expires=expires),)
+    if had_grant:
+        return (policy.Grant(revoked=True),)
+    return ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,6 +222,8 @@ class Gate:
     policy: policy.DatasetPolicy
     embargo_reason: str | None = None
     agreement: str | None = None  # name of the attached agreement
+    data_use: list[str] | None = None
+    grant_days: int | None = None
 
     @property
     def can_access(self) -> bool:
@@ -236,10 +271,12 @@ def gates(
                 frozenset({f.policy.agreement_version})
                 if f.accepted and f.policy.agreement_version else frozenset()
             ),
+            grants=f.grants,
+            request_pending=f.request_pending,
         )
         decision = policy.decide(subject, f.policy, now, exempt_capacity)
         result[pid] = Gate(pid, f.policy.tier, decision, f.policy, f.embargo_reason,
-                           f.agreement_name)
+                           f.agreement_name, f.data_use, f.grant_days)
     return result
 
 
@@ -301,6 +338,8 @@ def present_package(pkg_dict: dict[str, Any], gate: Gate, raw: bool = False) -> 
         pkg_dict["embargo_until"] = _iso(until) if isinstance(until, dt.datetime) else None
         pkg_dict["embargo_reason"] = gate.embargo_reason
         pkg_dict["agreement"] = gate.agreement
+        pkg_dict["data_use"] = list(gate.data_use or [])
+        pkg_dict["grant_days"] = gate.grant_days
         pkg_dict["governance"] = gate.block()
     if not gate.can_access:
         for resource in pkg_dict.get("resources") or []:

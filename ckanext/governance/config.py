@@ -30,3 +30,23 @@ def embargo_require_reason() -> bool:
 
 def embargo_notice_days() -> int:
     return int(tk.config["ckanext.governance.embargo.notice_days"])
+
+
+def reviewer_capacity() -> str:
+    return tk.config["ckanext.governance.reviewer_capacity"]
+
+
+def grant_days() -> int:
+    return int(tk.config["ckanext.governance.grant_days"])
+
+
+def grant_reminder_days() -> list[int]:
+    """Distinct positive day counts, largest first."""
+    values = tk.config["ckanext.governance.grant_reminder_days"]
+    if isinstance(values, str):
+        values = values.split()
+    return sorted({int(v) for v in values if int(v) > 0}, reverse=True)
+
+
+def request_min_use_length() -> int:
+    return int(tk.config["ckanext.governance.request.min_use_length"])

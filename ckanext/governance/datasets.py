@@ -81,6 +81,10 @@ def store_terms(
     if "agreement" in fields:
         # check_terms resolved the reference (or it detaches: None).
         row.agreement_id = fields.get("agreement_id")
+    if "data_use" in fields:
+        row.data_use = fields["data_use"]
+    if "grant_days" in fields:
+        row.grant_days = fields["grant_days"]
     if "embargo_until" in fields and fields["embargo_until"] != row.embargo_until:
         _embargo_changed(row, fields["embargo_until"], actor_id)
     model.Session.flush()

@@ -26,8 +26,19 @@ EMBARGO_CHANGED = "embargo_changed"
 EMBARGO_REMOVED = "embargo_removed"
 EMBARGO_LIFTED = "embargo_lifted"
 AGREEMENT_ACCEPTED = "agreement_accepted"
+REQUEST_CREATED = "request_created"
+REQUEST_RESUBMITTED = "request_resubmitted"
+REQUEST_WITHDRAWN = "request_withdrawn"
+REQUEST_APPROVED = "request_approved"
+REQUEST_REJECTED = "request_rejected"
+REQUEST_RETURNED = "request_returned"
+GRANT_CREATED = "grant_created"
+GRANT_REVOKED = "grant_revoked"
+GRANT_EXPIRED = "grant_expired"
 KINDS = (TIER_CHANGED, DOWNLOAD, EMBARGO_SET, EMBARGO_CHANGED, EMBARGO_REMOVED, EMBARGO_LIFTED,
-         AGREEMENT_ACCEPTED)
+         AGREEMENT_ACCEPTED, REQUEST_CREATED, REQUEST_RESUBMITTED, REQUEST_WITHDRAWN,
+         REQUEST_APPROVED, REQUEST_REJECTED, REQUEST_RETURNED, GRANT_CREATED, GRANT_REVOKED,
+         GRANT_EXPIRED)
 
 CSV_COLUMNS = ("id", "created", "kind", "actor_id", "actor_name", "package_id",
                "package_name", "organization_id", "detail")

@@ -21,6 +21,13 @@ __all__ = [
     "governance_can_manage_agreements",
     "governance_renew_link",
     "governance_agreement_options",
+    "governance_is_reviewer",
+    "governance_data_use",
+    "governance_data_use_source",
+    "governance_request_state_label",
+    "governance_grant_state_label",
+    "governance_duo_codes",
+    "governance_default_grant_days",
 ]
 
 
@@ -122,6 +129,12 @@ def governance_next_step(
     if step == policy.N_ACCEPT_AGREEMENT and dataset:
         return {"label": tk._("Read and accept the agreement"),
                 "url": tk.h.url_for("governance.agreement", id=dataset, next=back)}
+    if step == policy.N_REQUEST_ACCESS and dataset:
+        return {"label": tk._("Request access"),
+                "url": tk.h.url_for("governance_requests.request_new", id=dataset)}
+    if step == policy.N_WAIT_FOR_REVIEW:
+        return {"label": tk._("See my request"),
+                "url": tk.h.url_for("governance_requests.my_access")}
     return None
 
 
@@ -176,3 +189,54 @@ def governance_agreement_options() -> list[dict[str, Any]]:
         groups.setdefault(owner, []).append({"value": name, "text": title})
     return [{"organization": titles[o], "organization_id": o, "options": opts}
             for o, opts in sorted(groups.items(), key=lambda kv: titles[kv[0]])]
+
+
+def governance_is_reviewer(org_id: str | None) -> bool:
+    """Whether the current user reviews the organisation's access requests."""
+    import ckan.model as model
+
+    from . import requests
+
+    if not org_id or not tk.current_user.is_authenticated:
+        return False
+    return requests.is_reviewer(model.User.get(tk.current_user.id), org_id)
+
+
+def governance_data_use(codes: list[str] | None) -> list[dict[str, Any]]:
+    """A dataset's data use conditions with DUO labels and IRIs."""
+    from . import duo
+
+    return duo.describe(codes)
+
+
+def governance_data_use_source() -> dict[str, str]:
+    from . import duo
+
+    return duo.source()
+
+
+def governance_request_state_label(state: str | None) -> str:
+    labels = {
+        "pending": tk._("Waiting for review"),
+        "approved": tk._("Approved"),
+        "rejected": tk._("Rejected"),
+        "returned": tk._("Returned for more information"),
+        "withdrawn": tk._("Withdrawn"),
+    }
+    return labels.get(state or "", state or "")
+
+
+def governance_grant_state_label(state: str | None) -> str:
+    labels = {"active": tk._("Active"), "expired": tk._("Expired"), "revoked": tk._("Revoked")}
+    return labels.get(state or "", state or "")
+
+
+def governance_duo_codes() -> list[tuple[str, str]]:
+    """(code, label) of every DUO term, permissions first (for the form's suggestions)."""
+    from . import duo
+
+    return [(t.code + (":" if t.parameter else ""), t.label) for t in duo.terms().values()]
+
+
+def governance_default_grant_days() -> int:
+    return config.grant_days()

@@ -11,8 +11,9 @@ import ckan.plugins.toolkit as tk
 
 from . import access, config, events
 from .agreement_views import governance_agreements
+from .request_views import governance_requests
 
-__all__ = ["governance", "governance_agreements"]
+__all__ = ["governance", "governance_agreements", "governance_requests"]
 
 governance = Blueprint("governance", __name__)
 

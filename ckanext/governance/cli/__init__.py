@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from . import embargoes, events, notifications, status
+from . import embargoes, events, grants, notifications, status
 
 __all__ = ["governance"]
 
@@ -21,3 +21,4 @@ governance.add_command(status.status)
 governance.add_command(events.events)
 governance.add_command(notifications.notify)
 governance.add_command(embargoes.embargo)
+governance.add_command(grants.grants)

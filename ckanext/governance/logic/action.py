@@ -16,7 +16,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
 
-from .. import access, datasets, events, policy
+from .. import access, datasets, duo, events, policy, requests
 from .. import agreements
 from ..model import Agreement, DatasetPolicy
 from . import schema
@@ -32,6 +32,14 @@ __all__ = [
     "governance_acceptance_list",
     "governance_embargo_subscribe",
     "governance_event_list",
+    "governance_request_create",
+    "governance_request_update",
+    "governance_request_show",
+    "governance_request_list",
+    "governance_request_withdraw",
+    "governance_request_decide",
+    "governance_grant_list",
+    "governance_grant_revoke",
     "package_create",
     "package_update",
     "package_patch",
@@ -86,6 +94,23 @@ def _take_fields(context: Context, data_dict: DataDict) -> None:
             errors["agreement"] = [tk._("Must be the id or name of an agreement")]
         else:
             fields["agreement"] = ref or None
+    if "data_use" in data_dict:
+        try:
+            fields["data_use"] = duo.codes_of(duo.parse(data_dict.pop("data_use"))) or None
+        except ValueError as err:
+            errors["data_use"] = [str(err)]
+    if "grant_days" in data_dict:
+        value = data_dict.pop("grant_days")
+        if value in (None, ""):
+            fields["grant_days"] = None  # the site default
+        else:
+            try:
+                days = int(value)
+                if isinstance(value, bool) or days < 0 or str(days) != str(value).strip():
+                    raise ValueError
+                fields["grant_days"] = days
+            except (TypeError, ValueError):
+                errors["grant_days"] = [tk._("Must be a whole number of days (0: grants do not expire)")]
     if errors:
         raise tk.ValidationError(errors)
     # Always reset: an outer call's fields must not leak into a nested one.
@@ -573,6 +598,282 @@ def _event_filters(data_dict: DataDict) -> dict[str, Any]:
     if filters.get("since") and filters.get("until") and filters["since"] >= filters["until"]:
         raise tk.ValidationError({"until": [tk._("Must be later than since")]})
     return filters
+
+
+# Access requests and grants ---------------------------------------------------
+
+REQUEST_FIELDS = ("intended_use", "institution", "project_title", "ethics_reference",
+                  "commercial", "duration_days")
+
+
+def _caller(context: Context) -> model.User:
+    user = model.User.get(access.viewer_for(context).user_id or "")
+    if user is None:
+        raise tk.NotAuthorized(tk._("Log in first"))
+    return user
+
+
+def _request(data_dict: DataDict) -> Any:
+    from ..model import AccessRequest
+
+    ref = tk.get_or_bust(data_dict, "id")
+    req = model.Session.get(AccessRequest, ref) if isinstance(ref, str) else None
+    if req is None:
+        raise tk.ObjectNotFound(tk._("Access request not found"))
+    return req
+
+
+def _shown_request(req: Any, with_history: bool = False) -> dict[str, Any]:
+    pkg = model.Package.get(req.package_id)
+    user = model.Session.get(model.User, req.user_id)
+    result = requests.request_dict(req, pkg.name if pkg else None, pkg.title if pkg else None,
+                                   user.name if user else None)
+    if with_history:
+        result["history"] = requests.history(req)
+        result["data_use"] = duo.describe(_data_use(req.package_id))
+    return result
+
+
+def _data_use(package_id: str) -> list[str] | None:
+    row = model.Session.get(DatasetPolicy, package_id)
+    return row.data_use if row is not None else None
+
+
+def governance_request_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Ask for access to the data of a ``controlled`` dataset.
+
+    One open (pending or returned) request per user and dataset. A user who
+    holds a grant asks for its renewal this way: if approved before the grant
+    ends, the new grant carries on from its end.
+
+    :param id: id or name of the dataset
+    :param intended_use: what the data will be used for (required; at least
+        ``ckanext.governance.request.min_use_length`` characters)
+    :param institution: the requester's institution (optional)
+    :param project_title: the project the data is for (optional)
+    :param ethics_reference: ethics (IRB/ERB) approval reference (required when
+        the dataset's ``data_use`` has ``IRB``)
+    :param commercial: whether the use is commercial (required; must be false
+        when ``data_use`` has ``NCU``, ``NPU`` or ``NPUNCU``)
+    :param duration_days: how long access is needed, in days (optional)
+    :returns: the request, as ``governance_request_show`` returns it
+    """
+    pkg = _dataset(context, data_dict, "governance_request_create")
+    user = _caller(context)
+    req = requests.create(user, pkg, {k: data_dict.get(k) for k in REQUEST_FIELDS})
+    model.Session.commit()
+    return _shown_request(req, with_history=True)
+
+
+def governance_request_update(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Edit a returned request and submit it again (it becomes pending).
+
+    :param id: the request id
+    :param intended_use, institution, project_title, ethics_reference,
+        commercial, duration_days: as for ``governance_request_create``;
+        fields left out keep their values
+    """
+    req = _request(data_dict)
+    tk.check_access("governance_request_update", context, {"id": req.id})
+    requests.resubmit(_caller(context), req,
+                      {k: data_dict[k] for k in REQUEST_FIELDS if k in data_dict})
+    model.Session.commit()
+    return _shown_request(req, with_history=True)
+
+
+@tk.side_effect_free
+def governance_request_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """An access request with its history (its requester, the dataset
+    organisation's reviewers and sysadmins).
+
+    :param id: the request id
+    :returns: the request: ``id``, ``state``, ``dataset``, ``user_name``,
+        the requester's fields, ``prescreen`` (flags for reviewers),
+        ``message`` (of the last decision), ``history`` and the dataset's
+        ``data_use`` with labels
+    """
+    req = _request(data_dict)
+    tk.check_access("governance_request_show", context, {"id": req.id})
+    return _shown_request(req, with_history=True)
+
+
+PAGE_MAX = 1000
+
+
+@tk.side_effect_free
+@tk.validate(schema.request_list)
+def governance_request_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Access requests, oldest first: a requester's own, the review queue of
+    the organisations the caller reviews, everything for sysadmins.
+
+    :param state: pending, approved, rejected, returned or withdrawn (optional)
+    :param organization: id or name of the reviewing organisation (optional)
+    :param dataset: id or name of a dataset (optional)
+    :param user: id or name of the requester (optional)
+    :param older_than_days: only requests made at least this many days ago (optional)
+    :param page: from 1 (optional); :param limit: at most 1000 (optional, default 100)
+    :returns: ``{"count", "page", "limit", "results": [request, ...]}``
+    """
+    tk.check_access("governance_request_list", context, data_dict)
+    user = _caller(context)
+    filters = _named_filters(data_dict)
+    filters["state"] = data_dict.get("state")
+    filters["older_than_days"] = data_dict.get("older_than_days")
+    limit = min(int(data_dict.get("limit", 100)), PAGE_MAX)
+    page = int(data_dict.get("page", 1))
+    query = requests.select_requests(user, filters)
+    count = model.Session.execute(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows = model.Session.execute(query.limit(limit).offset((page - 1) * limit)).all()
+    return {"count": count, "page": page, "limit": limit,
+            "results": [requests.request_dict(*row) for row in rows]}
+
+
+def _named_filters(data_dict: DataDict) -> dict[str, Any]:
+    filters: dict[str, Any] = {}
+    lookups = (
+        ("organization", "organization_id", lambda ref: model.Group.get(ref)),
+        ("dataset", "package_id", lambda ref: model.Package.get(ref)),
+        ("user", "user_id", lambda ref: model.User.get(ref)),
+    )
+    for field, key, get in lookups:
+        ref = data_dict.get(field)
+        if ref:
+            found = get(ref)
+            if found is None:
+                raise tk.ValidationError({field: [tk._("Not found: {}").format(ref)]})
+            filters[key] = found.id
+    return filters
+
+
+def governance_request_withdraw(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Withdraw one's own pending or returned request.
+
+    :param id: the request id
+    :param message: why (optional)
+    """
+    req = _request(data_dict)
+    tk.check_access("governance_request_withdraw", context, {"id": req.id})
+    message = data_dict.get("message")
+    if message is not None and not isinstance(message, str):
+        raise tk.ValidationError({"message": [tk._("Must be text")]})
+    requests.withdraw(_caller(context), req, (message or "").strip() or None)
+    model.Session.commit()
+    return _shown_request(req, with_history=True)
+
+
+def governance_request_decide(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Approve, reject or return (for more information) pending requests, all
+    or none: the dataset organisation's reviewers and sysadmins, never on
+    their own request. Approval creates a grant.
+
+    :param id: a request id, or
+    :param ids: a list of request ids (a bulk decision)
+    :param decision: approve, reject or return
+    :param message: to the requester (required to reject or return)
+    :returns: ``{"results": [request, ...]}``, each approved one with its ``grant``
+    """
+    ids = _request_ids(data_dict)
+    decision = data_dict.get("decision")
+    errors: dict[str, list[str]] = {}
+    if decision not in requests.DECISIONS:
+        errors["decision"] = [tk._("Must be one of: approve, reject, return")]
+    message = data_dict.get("message")
+    if message is not None and not isinstance(message, str):
+        errors["message"] = [tk._("Must be text")]
+    message = (message or "").strip() or None
+    if decision in ("reject", "return") and not message:
+        errors["message"] = [tk._("Tell the requester why")]
+    if errors:
+        raise tk.ValidationError(errors)
+    found = requests.lock(ids)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        model.Session.rollback()
+        raise tk.ObjectNotFound(tk._("Access request not found: {}").format(", ".join(missing)))
+    try:
+        tk.check_access("governance_request_decide", context, {"ids": ids})
+        done = requests.decide(_caller(context), [found[i] for i in ids], decision, message)
+    except (tk.NotAuthorized, tk.ValidationError):
+        model.Session.rollback()
+        raise
+    model.Session.commit()
+    now = access.utcnow()
+    results = []
+    for req, grant in done:
+        shown = _shown_request(req)
+        shown["grant"] = (requests.grant_dict(grant, shown["dataset"], shown["dataset_title"],
+                                              shown["user_name"], now) if grant else None)
+        results.append(shown)
+    return {"results": results}
+
+
+def _request_ids(data_dict: DataDict) -> list[str]:
+    if data_dict.get("ids") is not None:
+        ids = data_dict["ids"]
+        if isinstance(ids, str):
+            ids = [i for i in ids.replace(",", " ").split() if i]
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise tk.ValidationError({"ids": [tk._("Must be a list of request ids")]})
+        if len(ids) > PAGE_MAX:
+            raise tk.ValidationError({"ids": [tk._("At most {n} at once").format(n=PAGE_MAX)]})
+        return list(dict.fromkeys(ids))
+    ref = data_dict.get("id")
+    if not isinstance(ref, str) or not ref:
+        raise tk.ValidationError({"id": [tk._("Missing value")]})
+    return [ref]
+
+
+@tk.side_effect_free
+@tk.validate(schema.grant_list)
+def governance_grant_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Grants, newest first: a user's own, those of the organisations the caller
+    reviews, everything for sysadmins.
+
+    :param state: active, expired or revoked (optional)
+    :param organization: id or name (optional); :param dataset: id or name (optional)
+    :param user: id or name of the grant holder (optional)
+    :param page: from 1 (optional); :param limit: at most 1000 (optional, default 100)
+    :returns: ``{"count", "page", "limit", "results": [{"id", "state", "dataset",
+        "user_name", "starts", "expires", "revoked_at", "revoke_reason", ...}]}``
+    """
+    tk.check_access("governance_grant_list", context, data_dict)
+    user = _caller(context)
+    filters = _named_filters(data_dict)
+    filters["state"] = data_dict.get("state")
+    now = access.utcnow()
+    limit = min(int(data_dict.get("limit", 100)), PAGE_MAX)
+    page = int(data_dict.get("page", 1))
+    query = requests.select_grants(user, filters, now)
+    count = model.Session.execute(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows = model.Session.execute(query.limit(limit).offset((page - 1) * limit)).all()
+    return {"count": count, "page": page, "limit": limit,
+            "results": [requests.grant_dict(*row, now) for row in rows]}
+
+
+def governance_grant_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Revoke a grant at once (the dataset organisation's reviewers, sysadmins).
+
+    :param id: the grant id
+    :param reason: told to the holder and kept in the ledger (required)
+    """
+    from ..model import Grant
+
+    ref = tk.get_or_bust(data_dict, "id")
+    grant = model.Session.get(Grant, ref) if isinstance(ref, str) else None
+    if grant is None:
+        raise tk.ObjectNotFound(tk._("Grant not found"))
+    tk.check_access("governance_grant_revoke", context, {"id": grant.id})
+    reason = data_dict.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise tk.ValidationError({"reason": [tk._("Give the reason for revoking")]})
+    requests.revoke(_caller(context), grant, reason.strip())
+    model.Session.commit()
+    pkg = model.Package.get(grant.package_id)
+    user = model.Session.get(model.User, grant.user_id)
+    return requests.grant_dict(grant, pkg.name if pkg else None, pkg.title if pkg else None,
+                               user.name if user else None, access.utcnow())
 
 
 # Activity stream (registered only when ckanext-activity is loaded) ------------

@@ -19,6 +19,14 @@ __all__ = [
     "governance_agreement_update",
     "governance_embargo_subscribe",
     "governance_event_list",
+    "governance_grant_list",
+    "governance_grant_revoke",
+    "governance_request_create",
+    "governance_request_decide",
+    "governance_request_list",
+    "governance_request_show",
+    "governance_request_update",
+    "governance_request_withdraw",
 ]
 
 
@@ -70,6 +78,78 @@ def governance_event_list(context: Context, data_dict: DataDict) -> AuthResult:
 
 
 governance_acceptance_list = governance_event_list
+
+
+def _user(context: Context) -> model.User | None:
+    return model.User.get(access.viewer_for(context).user_id or "")
+
+
+def governance_request_create(context: Context, data_dict: DataDict) -> AuthResult:
+    """Logged-in users who may see the dataset."""
+    if not context.get("user"):
+        return {"success": False, "msg": tk._("Log in to request access")}
+    return {"success": tk.check_access("package_show", context, data_dict)}
+
+
+def _own_request(context: Context, data_dict: DataDict) -> AuthResult:
+    """The requester only."""
+    from ..model import AccessRequest
+
+    user = _user(context)
+    req = model.Session.get(AccessRequest, str(data_dict.get("id") or ""))
+    if user is None or req is None or req.user_id != user.id:
+        return {"success": False, "msg": tk._("Only the requester may change a request")}
+    return {"success": True}
+
+
+governance_request_update = _own_request
+governance_request_withdraw = _own_request
+
+
+def governance_request_show(context: Context, data_dict: DataDict) -> AuthResult:
+    """The requester, the dataset organisation's reviewers, sysadmins."""
+    from .. import requests
+    from ..model import AccessRequest
+
+    user = _user(context)
+    req = model.Session.get(AccessRequest, str(data_dict.get("id") or ""))
+    allowed = user is not None and req is not None and (
+        req.user_id == user.id or requests.is_reviewer(user, req.organization_id))
+    return {"success": allowed, "msg": tk._("Not your request, nor one you review")}
+
+
+def governance_request_decide(context: Context, data_dict: DataDict) -> AuthResult:
+    """Reviewers of every named request's organisation, never on their own request."""
+    from .. import requests
+    from ..model import AccessRequest
+
+    user = _user(context)
+    ids = data_dict.get("ids") or [data_dict.get("id")]
+    if user is None or not isinstance(ids, list):
+        return {"success": False, "msg": tk._("Log in to review requests")}
+    for ref in ids:
+        req = model.Session.get(AccessRequest, str(ref or ""))
+        if req is None or not requests.is_reviewer(user, req.organization_id):
+            return {"success": False,
+                    "msg": tk._("Only the dataset organisation's reviewers decide its requests")}
+        if req.user_id == user.id:
+            return {"success": False, "msg": tk._("Nobody decides their own request")}
+    return {"success": True}
+
+
+def governance_grant_revoke(context: Context, data_dict: DataDict) -> AuthResult:
+    from .. import requests
+    from ..model import Grant
+
+    user = _user(context)
+    grant = model.Session.get(Grant, str(data_dict.get("id") or ""))
+    allowed = grant is not None and requests.is_reviewer(user, grant.organization_id)
+    return {"success": allowed,
+            "msg": tk._("Only the dataset organisation's reviewers revoke its grants")}
+
+
+governance_request_list = governance_event_list
+governance_grant_list = governance_event_list
 
 
 def _resource_allowed(context: Context, resource_id: Any) -> bool:

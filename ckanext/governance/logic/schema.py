@@ -45,3 +45,40 @@ def acceptance_list(
         "page": [ignore_missing, int_validator, is_positive_integer],
         "limit": [ignore_missing, int_validator, is_positive_integer],
     }
+
+
+@validator_args
+def request_list(
+    ignore_missing: Validator,
+    unicode_safe: Validator,
+    int_validator: Validator,
+    is_positive_integer: Validator,
+    governance_request_state: Validator,
+) -> Schema:
+    return {
+        "state": [ignore_missing, unicode_safe, governance_request_state],
+        "organization": [ignore_missing, unicode_safe],
+        "dataset": [ignore_missing, unicode_safe],
+        "user": [ignore_missing, unicode_safe],
+        "older_than_days": [ignore_missing, int_validator, is_positive_integer],
+        "page": [ignore_missing, int_validator, is_positive_integer],
+        "limit": [ignore_missing, int_validator, is_positive_integer],
+    }
+
+
+@validator_args
+def grant_list(
+    ignore_missing: Validator,
+    unicode_safe: Validator,
+    int_validator: Validator,
+    is_positive_integer: Validator,
+    governance_grant_state: Validator,
+) -> Schema:
+    return {
+        "state": [ignore_missing, unicode_safe, governance_grant_state],
+        "organization": [ignore_missing, unicode_safe],
+        "dataset": [ignore_missing, unicode_safe],
+        "user": [ignore_missing, unicode_safe],
+        "page": [ignore_missing, int_validator, is_positive_integer],
+        "limit": [ignore_missing, int_validator, is_positive_integer],
+    }

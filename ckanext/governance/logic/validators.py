@@ -8,12 +8,29 @@ import ckan.plugins.toolkit as tk
 
 from .. import events
 
-__all__ = ["governance_event_kind", "governance_utc_datetime"]
+__all__ = ["governance_event_kind", "governance_grant_state", "governance_request_state",
+           "governance_utc_datetime"]
 
 
 def governance_event_kind(value: Any) -> Any:
     if value not in events.KINDS:
         raise tk.Invalid(tk._("Unknown event kind. Known kinds: {}").format(", ".join(events.KINDS)))
+    return value
+
+
+def governance_request_state(value: Any) -> Any:
+    from .. import requests
+
+    if value not in requests.STATES:
+        raise tk.Invalid(tk._("Must be one of: {}").format(", ".join(requests.STATES)))
+    return value
+
+
+def governance_grant_state(value: Any) -> Any:
+    from .. import requests
+
+    if value not in requests.GRANT_STATES:
+        raise tk.Invalid(tk._("Must be one of: {}").format(", ".join(requests.GRANT_STATES)))
     return value
 
 

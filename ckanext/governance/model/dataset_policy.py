@@ -29,6 +29,10 @@ class DatasetPolicy(tk.BaseModel):
     agreement_id: Mapped[str | None] = sa.Column(
         sa.UnicodeText, sa.ForeignKey("governance_agreement.id")
     )
+    # GA4GH DUO codes (data use conditions), e.g. ["HMB", "IRB", "DS:MONDO:0005148"].
+    data_use: Mapped[list[str] | None] = sa.Column(sa.ARRAY(sa.UnicodeText))
+    # Days a grant of this dataset lasts (None: the site default; 0: no expiry).
+    grant_days: Mapped[int | None] = sa.Column(sa.Integer)
     # Set by `ckan governance embargo lift` once the date has passed, and by
     # the advance notice; cleared whenever the date changes.
     embargo_lifted: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))

@@ -1,0 +1,153 @@
+"""Data use conditions: GA4GH Data Use Ontology (DUO) codes.
+
+The term list (``data/duo.json``: codes, ids, IRIs, labels, definitions) is
+taken from DUO's release 2021-02-23 (CC BY 4.0). A dataset's ``data_use`` is a
+list of codes: exactly one permission (``NRES``, ``GRU``, ``HMB``, ``DS``,
+``POA``) and any modifiers. Some take a parameter after a colon: ``DS`` a
+disease identifier (``DS:MONDO:0005148``), ``MOR`` and ``TS`` a date
+(``MOR:2027-01-31``), ``GS`` a region (``GS:EU``).
+
+Pure Python: no CKAN import (the action layer turns errors into
+``ValidationError``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import json
+import re
+from importlib import resources
+from typing import Any
+
+PERMISSION = "permission"
+MODIFIER = "modifier"
+
+# Codes that restrict who may use the data, and what the request form asks.
+NEEDS_ETHICS = frozenset({"IRB"})
+NON_COMMERCIAL = frozenset({"NCU", "NPU", "NPUNCU"})
+
+_DISEASE = re.compile(r"^[A-Za-z][A-Za-z0-9.]*[:_][A-Za-z0-9]+$")
+_REGION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,99}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Term:
+    code: str
+    id: str
+    iri: str
+    label: str
+    definition: str
+    kind: str
+    parameter: str | None  # "disease", "date", "region" or None
+
+
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    """One entry of a dataset's ``data_use``: a term and its parameter."""
+
+    term: Term
+    value: str | None = None
+
+    @property
+    def code(self) -> str:
+        return f"{self.term.code}:{self.value}" if self.value else self.term.code
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "term": self.term.code, "value": self.value,
+                "label": self.term.label, "iri": self.term.iri, "kind": self.term.kind,
+                "definition": self.term.definition}
+
+
+@functools.lru_cache(maxsize=1)
+def terms() -> dict[str, Term]:
+    data = json.loads(resources.files(__package__).joinpath("data/duo.json").read_text("utf-8"))
+    return {t["code"]: Term(**t) for t in data["terms"]}
+
+
+@functools.lru_cache(maxsize=1)
+def source() -> dict[str, str]:
+    data = json.loads(resources.files(__package__).joinpath("data/duo.json").read_text("utf-8"))
+    return data["source"]
+
+
+def parse_one(text: str) -> Condition:
+    """``"DS:MONDO:0005148"`` → Condition; ValueError with a readable message."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("an empty code")
+    code, _, value = text.strip().partition(":")
+    code, value = code.strip().upper(), value.strip()
+    term = terms().get(code)
+    if term is None:
+        raise ValueError(f"{text.strip()!r} is not a DUO code")
+    if term.parameter is None:
+        if value:
+            raise ValueError(f"{code} takes no value")
+        return Condition(term)
+    if not value:
+        raise ValueError(f"{code} needs a {term.parameter}, e.g. {_EXAMPLES[term.parameter]}")
+    if term.parameter == "date":
+        try:
+            value = dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            raise ValueError(f"{code} needs a date as YYYY-MM-DD") from None
+    elif term.parameter == "disease" and not _DISEASE.match(value):
+        raise ValueError(f"{code} needs a disease identifier, e.g. MONDO:0005148")
+    elif term.parameter == "region" and not _REGION.match(value):
+        raise ValueError(f"{code} needs a region name or code, e.g. EU")
+    return Condition(term, value)
+
+
+_EXAMPLES = {"disease": "DS:MONDO:0005148", "date": "MOR:2027-01-31", "region": "GS:EU"}
+
+
+def parse(codes: Any) -> list[Condition]:
+    """A dataset's ``data_use``: a list of codes (or a comma-separated string,
+    as a form sends it). Empty means no conditions. ValueError on bad input."""
+    if codes is None or codes == "":
+        return []
+    if isinstance(codes, str):
+        codes = [c for c in re.split(r"[,\s]+", codes) if c]
+    if not isinstance(codes, (list, tuple)):
+        raise ValueError("must be a list of DUO codes")
+    conditions: list[Condition] = []
+    seen: set[str] = set()
+    for text in codes:
+        if not isinstance(text, str):
+            raise ValueError("must be a list of DUO codes")
+        condition = parse_one(text)
+        if condition.code not in seen:
+            seen.add(condition.code)
+            conditions.append(condition)
+    if not conditions:
+        return []
+    permissions = [c for c in conditions if c.term.kind == PERMISSION]
+    if len(permissions) != 1:
+        raise ValueError("needs exactly one permission: NRES, GRU, HMB, DS or POA")
+    # The permission first, then the modifiers in the order given.
+    return permissions + [c for c in conditions if c.term.kind != PERMISSION]
+
+
+def codes_of(conditions: list[Condition]) -> list[str]:
+    return [c.code for c in conditions]
+
+
+def needs_ethics(codes: list[str] | None) -> bool:
+    return any(c.split(":", 1)[0] in NEEDS_ETHICS for c in codes or [])
+
+
+def non_commercial(codes: list[str] | None) -> bool:
+    return any(c.split(":", 1)[0] in NON_COMMERCIAL for c in codes or [])
+
+
+def describe(codes: list[str] | None) -> list[dict[str, Any]]:
+    """Stored codes with their labels and IRIs, for pages and exports.
+    (Stored codes were validated; one that no longer parses is shown as is.)"""
+    result = []
+    for text in codes or []:
+        try:
+            result.append(parse_one(text).as_dict())
+        except ValueError:
+            result.append({"code": text, "term": text, "value": None, "label": text,
+                           "iri": None, "kind": None, "definition": ""})
+    return result

@@ -1,0 +1,83 @@
+"""Access requests for ``controlled`` datasets, their history, and grants."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped
+
+import ckan.plugins.toolkit as tk
+from ckan.model.types import make_uuid
+
+
+class AccessRequest(tk.BaseModel):
+    __tablename__ = "governance_request"
+
+    id: Mapped[str] = sa.Column(sa.UnicodeText, primary_key=True, default=make_uuid)
+    package_id: Mapped[str] = sa.Column(
+        sa.UnicodeText, sa.ForeignKey("package.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[str] = sa.Column(
+        sa.UnicodeText, sa.ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    # The owning organisation when the request was made: its reviewers decide.
+    organization_id: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
+    state: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
+    intended_use: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
+    institution: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    project_title: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    ethics_reference: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    commercial: Mapped[bool] = sa.Column(sa.Boolean, nullable=False)
+    duration_days: Mapped[int | None] = sa.Column(sa.Integer)
+    # The grant this request renews, if any.
+    renewal_of: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    prescreen: Mapped[list[dict[str, Any]]] = sa.Column(JSONB, nullable=False, default=list)
+    message: Mapped[str | None] = sa.Column(sa.UnicodeText)  # the last decision's
+    decided_by: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    decided_at: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
+    created: Mapped[dt.datetime] = sa.Column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+    modified: Mapped[dt.datetime] = sa.Column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+
+
+class RequestChange(tk.BaseModel):
+    """One step of a request's history (created, resubmitted, decided, withdrawn)."""
+
+    __tablename__ = "governance_request_change"
+
+    id: Mapped[int] = sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = sa.Column(
+        sa.UnicodeText, sa.ForeignKey("governance_request.id", ondelete="CASCADE"), nullable=False)
+    actor_id: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    from_state: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    to_state: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
+    message: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    created: Mapped[dt.datetime] = sa.Column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+
+
+class Grant(tk.BaseModel):
+    """Access to one dataset's data for one user, from an approved request."""
+
+    __tablename__ = "governance_grant"
+
+    id: Mapped[str] = sa.Column(sa.UnicodeText, primary_key=True, default=make_uuid)
+    request_id: Mapped[str] = sa.Column(
+        sa.UnicodeText, sa.ForeignKey("governance_request.id", ondelete="CASCADE"), nullable=False)
+    package_id: Mapped[str] = sa.Column(
+        sa.UnicodeText, sa.ForeignKey("package.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[str] = sa.Column(
+        sa.UnicodeText, sa.ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    organization_id: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
+    starts: Mapped[dt.datetime] = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    expires: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    revoke_reason: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    # Set by `ckan governance grants expire`: the expiry was recorded and told.
+    expiry_recorded: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
+    # The smallest number of days-before-expiry a reminder was sent for.
+    reminded_days: Mapped[int | None] = sa.Column(sa.Integer)
+    created: Mapped[dt.datetime] = sa.Column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
