@@ -8,7 +8,7 @@ export VENV
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k search -x"
 PYTEST_ARGS ?=
 
-.PHONY: test demo bench bench-export bench-embargo bench-agreements setup-test setup-demo setup-bench clean
+.PHONY: test demo bench bench-export bench-embargo bench-agreements bench-requests setup-test setup-demo setup-bench clean
 
 test: setup-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -31,6 +31,10 @@ bench-embargo: setup-bench
 # The agreement check at 10k and 1M acceptances: query counts, timings, plan.
 bench-agreements: setup-bench
 	$(VENV)/bin/python benchmarks/agreement_scale.py
+
+# The review queue and the decision for 100 datasets at 1k and 100k access requests.
+bench-requests: setup-bench
+	$(VENV)/bin/python benchmarks/request_scale.py
 
 setup-test:
 	dev/setup.sh test

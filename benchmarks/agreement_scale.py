@@ -20,7 +20,6 @@ an index, never a sequential scan.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 
@@ -199,22 +198,7 @@ print(json.dumps({"results": results, "plan": plan}))
 
 
 def main() -> None:
-    overhead.WORK.mkdir(parents=True, exist_ok=True)
-    ini = overhead.WORK / "agreements.ini"
-    ini.write_text(overhead.INI.format(port=5097, plugins="governance",
-                                       storage=overhead.WORK / "storage"))
-    env = dict(os.environ)
-    standin = None
-    if not env.get("CKAN_SOLR_URL"):
-        sys.path.insert(0, str(overhead.ROOT / "dev"))
-        import solr_standin
-
-        standin = solr_standin.serve_in_thread()
-        env["CKAN_SOLR_URL"] = standin.url
-    try:
-        print("preparing the benchmark database ...", file=sys.stderr)
-        overhead.run(overhead.CKAN, "-c", str(ini), "db", "init", env=env)
-        overhead.run(overhead.CKAN, "-c", str(ini), "db", "pending-migrations", "--apply", env=env)
+    with overhead.governance_site("agreements", 5097) as (ini, env):
         psql(CLEAN)
         psql(LOAD)
         measured: dict[int, list[dict]] = {}
@@ -253,9 +237,6 @@ def main() -> None:
         print(f"query counts at {SIZES[0]:,} and {SIZES[-1]:,} acceptances: "
               + ("equal" if small == large else f"DIFFERENT ({small} vs {large})"))
         psql(CLEAN)
-    finally:
-        if standin is not None:
-            standin.shutdown()
 
 
 if __name__ == "__main__":

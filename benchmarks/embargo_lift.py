@@ -10,9 +10,7 @@ reindexing of the 1,000 due datasets).
 """
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 
 import overhead
@@ -54,22 +52,7 @@ with app._wsgi_app.test_request_context():
 
 
 def main() -> None:
-    overhead.WORK.mkdir(parents=True, exist_ok=True)
-    ini = overhead.WORK / "embargo.ini"
-    ini.write_text(overhead.INI.format(port=5098, plugins="governance",
-                                       storage=overhead.WORK / "storage"))
-    env = dict(os.environ)
-    standin = None
-    if not env.get("CKAN_SOLR_URL"):
-        sys.path.insert(0, str(overhead.ROOT / "dev"))
-        import solr_standin
-
-        standin = solr_standin.serve_in_thread()
-        env["CKAN_SOLR_URL"] = standin.url
-    try:
-        print("preparing the benchmark database ...", file=sys.stderr)
-        overhead.run(overhead.CKAN, "-c", str(ini), "db", "init", env=env)
-        overhead.run(overhead.CKAN, "-c", str(ini), "db", "pending-migrations", "--apply", env=env)
+    with overhead.governance_site("embargo", 5098) as (ini, env):
         psql(LOAD)
         print(f"{TOTAL:,} embargoed datasets, {DUE:,} due. Plan of the lift's selection:")
         print(overhead.run(overhead.PYTHON, "-c", PLAN, str(ini), env=env))
@@ -85,9 +68,6 @@ def main() -> None:
         print(f"second run: {out.strip()} in {time.perf_counter() - again:.1f} s")
         psql("TRUNCATE governance_dataset_policy, governance_event, governance_notification CASCADE; "
              "DELETE FROM package WHERE name LIKE 'embargo-bench-%'")
-    finally:
-        if standin is not None:
-            standin.shutdown()
 
 
 if __name__ == "__main__":

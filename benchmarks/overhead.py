@@ -14,6 +14,7 @@ measurement, not a test: it asserts nothing and prints what it saw.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from collections.abc import Iterator
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 VENV = pathlib.Path(os.environ.get("VENV", ROOT / ".venv"))
@@ -92,6 +94,40 @@ print(json.dumps({"token": token}))
 '''
 
 
+@contextlib.contextmanager
+def governance_site(name: str, port: int) -> Iterator[tuple[pathlib.Path, dict[str, str]]]:
+    """A benchmark ini with the governance plugin over the ckan_bench database,
+    migrated, and a search service (the stand-in unless CKAN_SOLR_URL is set):
+    yields (ini, environment for ckan commands)."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    ini = WORK / f"{name}.ini"
+    ini.write_text(INI.format(port=port, plugins="governance", storage=WORK / "storage"))
+    with search_service() as env:
+        print("preparing the benchmark database ...", file=sys.stderr)
+        run(CKAN, "-c", str(ini), "db", "init", env=env)
+        run(CKAN, "-c", str(ini), "db", "pending-migrations", "--apply", env=env)
+        yield ini, env
+
+
+@contextlib.contextmanager
+def search_service() -> Iterator[dict[str, str]]:
+    """The environment for ckan commands, with CKAN_SOLR_URL naming a search
+    service: the one given, or the Solr stand-in for as long as this lasts."""
+    env = dict(os.environ)
+    standin = None
+    if not env.get("CKAN_SOLR_URL"):
+        sys.path.insert(0, str(ROOT / "dev"))
+        import solr_standin
+
+        standin = solr_standin.serve_in_thread()
+        env["CKAN_SOLR_URL"] = standin.url
+    try:
+        yield env
+    finally:
+        if standin is not None:
+            standin.shutdown()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -144,15 +180,12 @@ def main() -> None:
     args = parser.parse_args()
 
     WORK.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    standin = None
-    if not env.get("CKAN_SOLR_URL"):
-        sys.path.insert(0, str(ROOT / "dev"))
-        import solr_standin
+    with search_service() as env:
+        compare(args, env)
 
-        standin = solr_standin.serve_in_thread()
-        env["CKAN_SOLR_URL"] = standin.url
 
+def compare(args: argparse.Namespace, env: dict[str, str]) -> None:
+    """Two servers over one database, with and without the plugin, side by side."""
     ports = {"with": free_port(), "without": free_port()}
     inis = {}
     for label, plugins in (("with", "governance"), ("without", "")):
@@ -205,8 +238,6 @@ def main() -> None:
             proc.terminate()
         for proc in procs.values():
             proc.wait(timeout=20)
-        if standin is not None:
-            standin.shutdown()
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ echo
 pids+=($!)
 while sleep 60; do
     "$VENV/bin/ckan" -c "$INI" governance embargo lift
+    "$VENV/bin/ckan" -c "$INI" governance grants expire
     "$VENV/bin/ckan" -c "$INI" governance notify send
 done >>"$ROOT/.data/demo-cron.log" 2>&1 &
 pids+=($!)

@@ -107,6 +107,8 @@ DATASETS: list[dict[str, Any]] = [
         "name": "well-owner-registry",
         "title": "Groundwater well owners",
         "access_tier": "controlled",
+        "data_use": ["HMB", "IRB", "NCU", "PUB"],
+        "grant_days": 180,
         "notes": "Names and addresses of private well owners, for approved research only.",
         "license_id": "other-closed",
         "tags": [{"name": "groundwater"}],
@@ -186,6 +188,24 @@ def populate() -> bool:
     if tk.get_action("package_show")(dict(publisher), {"id": "household-water-survey"}).get("agreement") is None:
         tk.get_action("package_patch")(dict(publisher), {
             "id": "household-water-survey", "agreement": "hydrology-dua"})
+
+    # The controlled dataset: a request from the demo researcher, waiting for
+    # the demo reviewer (the organisation's admin) in the review queue.
+    from ckanext.governance.model import AccessRequest
+
+    if not tk.get_action("package_show")(dict(publisher), {"id": "well-owner-registry"}).get("data_use"):
+        tk.get_action("package_patch")(dict(publisher), {  # a demo database from before
+            "id": "well-owner-registry", "data_use": ["HMB", "IRB", "NCU", "PUB"], "grant_days": 180})
+    researcher = model.User.get("demo-researcher")
+    well = model.Package.get("well-owner-registry")
+    if not model.Session.query(AccessRequest).filter_by(user_id=researcher.id,
+                                                        package_id=well.id).count():
+        tk.get_action("governance_request_create")({"user": "demo-researcher"}, {
+            "id": "well-owner-registry", "commercial": False,
+            "institution": "University of Example", "project_title": "Wells and health",
+            "ethics_reference": "ERB-2026-041",
+            "intended_use": "To link well locations with nitrate measurements and study "
+                            "health outcomes of households drinking well water."})
 
     # Each start, the "live" embargo ends five minutes from now, so a person can
     # watch the data open (the form and API refuse past dates, not near ones).

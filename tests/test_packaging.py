@@ -9,7 +9,7 @@ import zipfile
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def test_wheel_ships_templates_migrations_and_config_declaration(tmp_path):
+def test_wheel_ships_templates_email_texts_duo_terms_migrations_and_config_declaration(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
          "-w", str(tmp_path), str(ROOT)],
@@ -20,7 +20,8 @@ def test_wheel_ships_templates_migrations_and_config_declaration(tmp_path):
     package = ROOT / "ckanext" / "governance"
     expected = {
         p.relative_to(ROOT).as_posix()
-        for pattern in ("templates/**/*.html", "migration/**/*", "config_declaration.yaml")
+        for pattern in ("templates/**/*.html", "templates/**/*.txt", "data/*.json",
+                        "migration/**/*", "config_declaration.yaml")
         for p in package.glob(pattern)
         if p.is_file() and "__pycache__" not in p.parts
     }

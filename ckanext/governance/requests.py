@@ -533,24 +533,38 @@ def visible_requests(user: model.User | None) -> sa.ColumnElement[bool]:
                   AccessRequest.organization_id.in_(reviewer_org_ids(user)))
 
 
-def select_requests(user: model.User | None, filters: dict[str, Any]) -> sa.Select[Any]:
-    """Rows (request, dataset name, dataset title, requester name), oldest first."""
-    query = (
-        sa.select(AccessRequest, model.Package.name, model.Package.title, model.User.name)
-        .join(model.Package, model.Package.id == AccessRequest.package_id)
-        .join(model.User, model.User.id == AccessRequest.user_id)
-        .where(visible_requests(user))
-    )
+def _request_conditions(user: model.User | None, filters: dict[str, Any]) -> list[Any]:
+    org_id = filters.get("organization_id")
+    # A reviewer's own queue needs no per-row visibility test (an index-only count).
+    visible = (sa.true() if org_id and is_reviewer(user, org_id)
+               else visible_requests(user))
+    conditions = [visible]
     for key, column in (("state", AccessRequest.state),
                         ("package_id", AccessRequest.package_id),
                         ("organization_id", AccessRequest.organization_id),
                         ("user_id", AccessRequest.user_id)):
         if filters.get(key):
-            query = query.where(column == filters[key])
+            conditions.append(column == filters[key])
     if filters.get("older_than_days"):
         cutoff = access.utcnow() - dt.timedelta(days=int(filters["older_than_days"]))
-        query = query.where(AccessRequest.created <= cutoff)
-    return query.order_by(AccessRequest.created, AccessRequest.id)
+        conditions.append(AccessRequest.created <= cutoff)
+    return conditions
+
+
+def select_requests(user: model.User | None, filters: dict[str, Any]) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """(rows, count): the rows are (request, dataset name, dataset title,
+    requester name), oldest first; the count reads the request table alone
+    (the joins cannot drop rows: both keys are non-null foreign keys)."""
+    conditions = _request_conditions(user, filters)
+    rows = (
+        sa.select(AccessRequest, model.Package.name, model.Package.title, model.User.name)
+        .join(model.Package, model.Package.id == AccessRequest.package_id)
+        .join(model.User, model.User.id == AccessRequest.user_id)
+        .where(*conditions)
+        .order_by(AccessRequest.created, AccessRequest.id)
+    )
+    count = sa.select(sa.func.count()).select_from(AccessRequest).where(*conditions)
+    return rows, count
 
 
 def request_dict(req: AccessRequest, dataset: str | None, title: str | None,

@@ -16,6 +16,8 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("GOVERNANCE_CHROMIUM", "/usr/bin/chromium")
+# The password of every user the browser tests log in as.
+PASSWORD = "correct-horse-battery"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -73,3 +75,19 @@ def page(chromium):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def log_in(page, live_server):
+    """``log_in(user, came_from=None, here=False)``: log in through CKAN's form,
+    on the login page (``here``: on the login form the page already shows)."""
+
+    def log_in(user, came_from=None, here=False):
+        if not here:
+            page.goto(f"{live_server}/user/login" + (f"?came_from={came_from}" if came_from else ""))
+        page.fill("#field-login", user["name"])
+        page.fill("#field-password", PASSWORD)
+        page.locator("form button[type=submit]").filter(has_text="Login").click()
+        page.wait_for_load_state()
+
+    return log_in

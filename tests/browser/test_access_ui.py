@@ -8,9 +8,10 @@ import pytest
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
+from .conftest import PASSWORD
+
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_db", "clean_index")]
 
-PASSWORD = "correct-horse-battery"
 SECRET_URL = "https://files.example.org/registered-secret/flows.csv"
 
 
@@ -32,11 +33,6 @@ def site():
     return {"editor": editor, "researcher": researcher}
 
 
-def log_in(page, base, user, came_from=None):
-    page.goto(f"{base}/user/login" + (f"?came_from={came_from}" if came_from else ""))
-    page.fill("#field-login", user["name"])
-    page.fill("#field-password", PASSWORD)
-    page.locator("form button[type=submit]").filter(has_text="Login").click()
 
 
 def test_anonymous_visitor_is_told_to_log_in_and_comes_back_to_the_data(site, live_server, page, artifacts_dir):
@@ -68,8 +64,8 @@ def test_anonymous_visitor_is_told_to_log_in_and_comes_back_to_the_data(site, li
         ("rainfall", "You can access the data."),
     ],
 )
-def test_logged_in_researcher_reads_the_next_step_for_each_tier(site, live_server, page, dataset, message):
-    log_in(page, live_server, site["researcher"])
+def test_logged_in_researcher_reads_the_next_step_for_each_tier(site, live_server, page, dataset, message, log_in):
+    log_in(site["researcher"])
     page.goto(f"{live_server}/dataset/{dataset}")
     assert message in page.locator(".governance-access").inner_text()
     has_url = SECRET_URL in page.content()
@@ -96,8 +92,8 @@ def test_search_results_show_tier_badges_and_an_access_facet(site, live_server, 
     page.screenshot(path=str(artifacts_dir / "search-access-facet.png"), full_page=True)
 
 
-def test_publisher_chooses_the_tier_in_the_dataset_form(site, live_server, page):
-    log_in(page, live_server, site["editor"])
+def test_publisher_chooses_the_tier_in_the_dataset_form(site, live_server, page, log_in):
+    log_in(site["editor"])
     page.goto(f"{live_server}/dataset/edit/rainfall")
     select = page.locator("#field-access-tier")
     assert select.input_value() == "open"

@@ -9,9 +9,10 @@ import pytest
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
+from .conftest import PASSWORD
+
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_db", "clean_index")]
 
-PASSWORD = "correct-horse-battery"
 HOSTILE_BODY = """Do not re-identify anyone.
 
 <script>window.__xss = 1</script>
@@ -29,12 +30,6 @@ def site():
     return {"editor": editor}
 
 
-def log_in(page, base, user):
-    page.goto(f"{base}/user/login")
-    page.fill("#field-login", user["name"])
-    page.fill("#field-password", PASSWORD)
-    page.locator("form button[type=submit]").filter(has_text="Login").click()
-    page.wait_for_load_state()
 
 
 def counts(page):
@@ -42,8 +37,8 @@ def counts(page):
             for li in page.locator(".governance-acceptance-counts li").all()}
 
 
-def test_publisher_creates_previews_and_versions_an_agreement(site, live_server, page, artifacts_dir):
-    log_in(page, live_server, site["editor"])
+def test_publisher_creates_previews_and_versions_an_agreement(site, live_server, page, artifacts_dir, log_in):
+    log_in(site["editor"])
     page.goto(f"{live_server}/organization/hydro")
     page.get_by_role("link", name="Agreements").click()
     page.wait_for_url(re.compile(r".*/organization/hydro/agreements$"))
@@ -82,10 +77,10 @@ def test_publisher_creates_previews_and_versions_an_agreement(site, live_server,
     assert shown["required_version"] == 1  # a minor change: acceptances carry over
 
 
-def test_publisher_attaches_an_agreement_in_the_dataset_form(site, live_server, page):
+def test_publisher_attaches_an_agreement_in_the_dataset_form(site, live_server, page, log_in):
     call_action("governance_agreement_create", {"user": "pia-publisher"}, owner_org="hydro",
                 name="hydro-dua", title="Hydro data use agreement", body="Terms.")
-    log_in(page, live_server, site["editor"])
+    log_in(site["editor"])
     page.goto(f"{live_server}/dataset/edit/gauges")
     page.select_option("#field-agreement", "hydro-dua")
     page.get_by_role("button", name="Update Dataset").click()

@@ -11,9 +11,10 @@ from ckan.tests.helpers import call_action
 
 from ckanext.governance.model import Acceptance
 
+from .conftest import PASSWORD
+
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_db", "clean_index")]
 
-PASSWORD = "correct-horse-battery"
 SECRET_URL = "https://files.example.org/agreement-secret/answers.csv"
 HOSTILE_TITLE = 'Terms <img src=x onerror="window.__xss=1">'
 HOSTILE_BODY = """You will not try to identify anyone.
@@ -40,15 +41,11 @@ def site():
     return {"editor": editor, "researcher": researcher}
 
 
-def log_in(page, user):
-    page.fill("#field-login", user["name"])
-    page.fill("#field-password", PASSWORD)
-    page.locator("form button[type=submit]").filter(has_text="Login").click()
 
 
-def test_agreement_text_is_shown_as_text_never_run(site, live_server, page, artifacts_dir):
+def test_agreement_text_is_shown_as_text_never_run(site, live_server, page, artifacts_dir, log_in):
     page.goto(f"{live_server}/user/login")
-    log_in(page, site["researcher"])
+    log_in(site["researcher"], here=True)
     page.wait_for_load_state()
     page.goto(f"{live_server}/dataset/survey-answers/agreement")
     assert page.locator("h1.governance-agreement-title").inner_text() == HOSTILE_TITLE
@@ -61,12 +58,12 @@ def test_agreement_text_is_shown_as_text_never_run(site, live_server, page, arti
     page.screenshot(path=str(artifacts_dir / "agreement-page.png"), full_page=True)
 
 
-def test_researcher_logs_in_accepts_and_lands_back_on_the_data(site, live_server, page):
+def test_researcher_logs_in_accepts_and_lands_back_on_the_data(site, live_server, page, log_in):
     page.goto(f"{live_server}/dataset/survey-answers")
     assert SECRET_URL not in page.content()
     page.locator(".governance-access").get_by_role("link", name="Log in to access").click()
     page.wait_for_url(re.compile(r".*/user/login.*"))
-    log_in(page, site["researcher"])
+    log_in(site["researcher"], here=True)
     page.wait_for_url(re.compile(r".*/dataset/survey-answers$"))
 
     panel = page.locator(".governance-access")

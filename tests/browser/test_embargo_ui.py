@@ -11,9 +11,10 @@ from ckan.tests.helpers import call_action
 
 from ckanext.governance.model import EmbargoSubscription
 
+from .conftest import PASSWORD
+
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_db", "clean_index")]
 
-PASSWORD = "correct-horse-battery"
 SECRET_URL = "https://files.example.org/embargo-secret/flows.csv"
 
 
@@ -28,16 +29,10 @@ def site():
     return {"editor": editor, "researcher": researcher}
 
 
-def log_in(page, base, user):
-    page.goto(f"{base}/user/login")
-    page.fill("#field-login", user["name"])
-    page.fill("#field-password", PASSWORD)
-    page.locator("form button[type=submit]").filter(has_text="Login").click()
-    page.wait_for_load_state()
 
 
-def test_publisher_sets_an_embargo_and_visitors_see_the_date_in_plain_words(site, live_server, page, artifacts_dir):
-    log_in(page, live_server, site["editor"])
+def test_publisher_sets_an_embargo_and_visitors_see_the_date_in_plain_words(site, live_server, page, artifacts_dir, log_in):
+    log_in(site["editor"])
     page.goto(f"{live_server}/dataset/edit/river-flows")
     page.fill("#field-embargo-until", "2027-03-03T00:00")
     page.fill("#field-embargo-reason", "Until the article is published")
@@ -61,10 +56,10 @@ def test_publisher_sets_an_embargo_and_visitors_see_the_date_in_plain_words(site
     assert facet.get_by_role("link", name=re.compile("Embargoed")).is_visible()
 
 
-def test_researcher_asks_to_be_told_when_the_data_opens(site, live_server, page):
+def test_researcher_asks_to_be_told_when_the_data_opens(site, live_server, page, log_in):
     call_action("package_patch", {"user": site["editor"]["name"]}, id="river-flows",
                 embargo_until="2027-03-03")
-    log_in(page, live_server, site["researcher"])
+    log_in(site["researcher"])
     page.goto(f"{live_server}/dataset/river-flows")
     page.get_by_role("button", name="Tell me when available").click()
     page.wait_for_url(re.compile(r".*/dataset/river-flows$"))
@@ -74,8 +69,8 @@ def test_researcher_asks_to_be_told_when_the_data_opens(site, live_server, page)
         user_id=site["researcher"]["id"]).count() == 1
 
 
-def test_the_form_refuses_a_past_date_with_the_reason(site, live_server, page):
-    log_in(page, live_server, site["editor"])
+def test_the_form_refuses_a_past_date_with_the_reason(site, live_server, page, log_in):
+    log_in(site["editor"])
     page.goto(f"{live_server}/dataset/edit/river-flows")
     page.fill("#field-embargo-until", "2020-01-01T00:00")
     page.get_by_role("button", name="Update Dataset").click()

@@ -411,3 +411,17 @@ def test_prescreen_flags_mismatches_for_the_reviewer(site):
     calm = ask("bob", intended_use="Type 2 diabetes (MONDO:0005148) outcomes and treatment response.",
                duration_days=30)
     assert {f["code"] for f in calm["prescreen"]} == set()
+
+
+def test_access_show_tells_the_caller_about_their_request_and_grant(site):
+    def access_show():
+        return call_action("governance_access_show", {"user": "ann"}, id="cohort")
+
+    assert (access_show()["request"], access_show()["grant"]) == (None, None)
+    req = ask("ann")
+    assert access_show()["request"] == {"id": req["id"], "state": "pending"}
+    grant = decide("rita-reviewer", req["id"], "approve")["results"][0]["grant"]
+    shown = access_show()
+    assert shown["request"] is None
+    assert shown["grant"] == {"id": grant["id"], "state": "active", "expires": grant["expires"]}
+    assert shown["resources"][0]["download_url"] == URL

@@ -29,7 +29,8 @@ TIERS = ("open", "registered", "agreement", "controlled")
 EMBARGO_STATES = ("none", "embargoed", "lifted")
 DATASET_KEYS = tuple(
     tier if state == "none" else f"{tier}-{state}" for tier in TIERS for state in EMBARGO_STATES
-)
+) + ("controlled-noagreement",)  # controlled access without an agreement attached
+CONTROLLED_KEYS = tuple(k for k in DATASET_KEYS if k.startswith("controlled"))
 
 # Kinds of user, each with how they relate to the matrix organisation.
 USER_KINDS = (
@@ -46,9 +47,20 @@ USER_KINDS = (
     "accepted_old_minor",  # accepted v2: only a minor change came after
     "accepted_old_material",  # accepted v1: a material change came after
     "accepted_expired",  # accepted v3 longer ago than the renewal period
+    # Access requests for every controlled dataset (``other_org_admin`` is
+    # the reviewer of another organisation).
+    "request_pending",
+    "request_rejected",
+    "request_returned",
+    "request_withdrawn",
+    "granted",  # approved, and accepted the current agreement version
+    "granted_not_accepted",  # approved, never accepted the agreement
+    "grant_expired",  # approved, the grant's end has passed
+    "grant_revoked",  # approved, then revoked
 )
 EXEMPT = {"member", "editor", "admin", "collaborator", "sysadmin"}
-ACCEPTED = {"accepted", "accepted_old_minor"}
+ACCEPTED = {"accepted", "accepted_old_minor", "granted"}
+GRANTED = {"granted", "granted_not_accepted"}
 
 
 def expected_access(key: str, kind: str) -> bool:
@@ -64,6 +76,9 @@ def expected_access(key: str, kind: str) -> bool:
         return kind in ACCEPTED
     if tier == "registered":
         return kind != "anonymous"
+    if tier == "controlled":
+        # A grant, and the acceptance too where an agreement is attached.
+        return kind in GRANTED and (state == "noagreement" or kind in ACCEPTED)
     return False
 
 
@@ -107,10 +122,10 @@ def _build_dataset(key: str, org: dict, publisher: dict, collaborator: dict) -> 
     }
     ctx = {"user": publisher["name"]}
     embargo = {}
-    if state:
+    if state in ("embargoed", "lifted"):
         embargo = {"embargo_until": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).isoformat(),
                    "embargo_reason": "Until the paper is out"}
-    if tier in ("agreement", "controlled"):
+    if tier in ("agreement", "controlled") and state != "noagreement":
         embargo["agreement"] = "matrix-dua"
     pkg = call_action(
         "package_create", dict(ctx),
@@ -182,10 +197,42 @@ def _accept_versions(users: dict, publisher: dict, via: str) -> None:
     accept("accepted_old_minor")  # v2
     revise(False, "Version two, with a typo fixed.")
     accept("accepted")  # v3
+    accept("granted")
     accept("accepted_expired")
     expired = model.Session.query(Acceptance).filter_by(user_id=users["accepted_expired"]["id"]).one()
     expired.created = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=400)
     model.Session.commit()
+
+
+def _request_access(users: dict, reviewer: dict, datasets: dict) -> None:
+    """Each requesting kind of user asks for every controlled dataset, and the
+    organisation's admin (a reviewer) takes the decision its name says."""
+    from ckanext.governance.model import Grant
+
+    def ask(kind: str, key: str) -> str:
+        return call_action(
+            "governance_request_create", {"user": users[kind]["name"]}, id=datasets[key].id,
+            intended_use="Matrix research on the measurements, for the authorisation tests.",
+            commercial=False)["id"]
+
+    def decide(request_id: str, decision: str) -> None:
+        call_action("governance_request_decide", {"user": reviewer["name"]}, id=request_id,
+                    decision=decision, message=f"Matrix says {decision}")
+
+    for key in CONTROLLED_KEYS:
+        ask("request_pending", key)
+        decide(ask("request_rejected", key), "reject")
+        decide(ask("request_returned", key), "return")
+        call_action("governance_request_withdraw", {"user": users["request_withdrawn"]["name"]},
+                    id=ask("request_withdrawn", key))
+        for kind in ("granted", "granted_not_accepted", "grant_expired", "grant_revoked"):
+            decide(ask(kind, key), "approve")
+    for grant in model.Session.query(Grant).filter_by(user_id=users["grant_expired"]["id"]):
+        grant.expires = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
+    model.Session.commit()
+    for grant in model.Session.query(Grant).filter_by(user_id=users["grant_revoked"]["id"]).all():
+        call_action("governance_grant_revoke", {"user": reviewer["name"]}, id=grant.id,
+                    reason="Matrix revocation")
 
 
 def _clean_datastore() -> None:
@@ -232,6 +279,7 @@ def world(reset_db, migrate_db_for, reset_index) -> World:
             for key in DATASET_KEYS
         }
         _accept_versions(users, publisher, datasets["agreement"].id)
+        _request_access(users, users["admin"], datasets)
         tokens: dict[str, str | None] = {"anonymous": None}
         for kind, user in users.items():
             tokens[kind] = call_action(

@@ -272,13 +272,21 @@ def governance_access_show(context: Context, data_dict: DataDict) -> dict[str, A
     :returns: the ``governance`` block (``tier``, ``embargoed``,
         ``embargo_until``, ``can_access``, ``reason``, ``next_step``) plus
         ``resources``: one ``{"id", "name", "can_access", "download_url"}`` per
-        resource, ``download_url`` being null when the caller may not download.
+        resource, ``download_url`` being null when the caller may not download;
+        for ``controlled`` datasets also ``request`` (the caller's open request:
+        ``{"id", "state"}``, or null) and ``grant`` (the caller's grant that
+        lasts longest: ``{"id", "state", "expires"}``, or null).
     :rtype: dictionary
     """
     pkg = _dataset(context, data_dict, "governance_access_show")
     gate = access.gate_for(context, pkg.id)
     assert gate is not None  # the dataset exists: it has facts
     block = gate.block()
+    user_id = access.viewer_for(context).user_id
+    if gate.tier == policy.CONTROLLED:
+        block["request"] = block["grant"] = None
+        if user_id:
+            block.update(_my_request_and_grant(user_id, pkg.id))
     block["resources"] = [
         {
             "id": res.id,
@@ -292,6 +300,27 @@ def governance_access_show(context: Context, data_dict: DataDict) -> dict[str, A
         for res in pkg.resources
     ]
     return block
+
+
+def _my_request_and_grant(user_id: str, package_id: str) -> dict[str, Any]:
+    from ..model import AccessRequest, Grant
+
+    found: dict[str, Any] = {}
+    req = model.Session.execute(
+        sa.select(AccessRequest.id, AccessRequest.state).where(
+            AccessRequest.user_id == user_id, AccessRequest.package_id == package_id,
+            AccessRequest.state.in_(requests.OPEN_STATES))
+    ).first()
+    if req is not None:
+        found["request"] = {"id": req.id, "state": req.state}
+    grant = model.Session.execute(
+        sa.select(Grant).where(Grant.user_id == user_id, Grant.package_id == package_id)
+        .order_by(Grant.revoked_at.is_not(None), Grant.expires.desc().nulls_first()).limit(1)
+    ).scalar_one_or_none()
+    if grant is not None:
+        found["grant"] = {"id": grant.id, "state": requests.grant_state(grant, access.utcnow()),
+                          "expires": events.iso(grant.expires)}
+    return found
 
 
 def governance_embargo_subscribe(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -524,21 +553,10 @@ def acceptance_filters(data_dict: DataDict) -> dict[str, Any]:
     """Validated filters of the acceptance list (also the CSV export's):
     names resolved to ids; an unknown one is a ValidationError on its field."""
     filters: dict[str, Any] = {k: data_dict.get(k) for k in ("version", "since", "until")}
-    lookups = (
-        ("organization", "organization_id", lambda ref: model.Group.get(ref)),
-        ("agreement", "agreement_id", agreements.get),
-        ("dataset", "package_id", lambda ref: model.Package.get(ref)),
-        ("user", "user_id", lambda ref: model.User.get(ref)),
-    )
-    for field, key, get in lookups:
-        ref = data_dict.get(field)
-        if ref:
-            found = get(ref)
-            if found is None:
-                raise tk.ValidationError({field: [tk._("Not found: {}").format(ref)]})
-            filters[key] = found.id
-    if filters.get("since") and filters.get("until") and filters["since"] >= filters["until"]:
-        raise tk.ValidationError({"until": [tk._("Must be later than since")]})
+    filters.update(_resolve(data_dict, {"organization": "organization_id",
+                                        "agreement": "agreement_id",
+                                        "dataset": "package_id", "user": "user_id"}))
+    _check_period(filters)
     return filters
 
 
@@ -583,21 +601,37 @@ def governance_event_list(context: Context, data_dict: DataDict) -> dict[str, An
 def _event_filters(data_dict: DataDict) -> dict[str, Any]:
     """Names resolved to ids; an unknown one is a ValidationError on its field."""
     filters: dict[str, Any] = {k: data_dict.get(k) for k in ("kind", "since", "until")}
-    lookups = (
-        ("organization", "organization_id", lambda ref: model.Group.get(ref)),
-        ("dataset", "package_id", lambda ref: model.Package.get(ref)),
-        ("user", "actor_id", lambda ref: model.User.get(ref)),
-    )
-    for field, key, get in lookups:
+    filters.update(_resolve(data_dict, {"organization": "organization_id",
+                                        "dataset": "package_id", "user": "actor_id"}))
+    _check_period(filters)
+    return filters
+
+
+_LOOKUPS: dict[str, Any] = {
+    "organization": lambda ref: model.Group.get(ref),
+    "dataset": lambda ref: model.Package.get(ref),
+    "user": lambda ref: model.User.get(ref),
+    "agreement": lambda ref: agreements.get(ref),
+}
+
+
+def _resolve(data_dict: DataDict, keys: dict[str, str]) -> dict[str, str]:
+    """``{field: filter key}`` → ``{filter key: id}`` for the fields given, each
+    an id or name; an unknown one is a ValidationError on its field."""
+    found: dict[str, str] = {}
+    for field, key in keys.items():
         ref = data_dict.get(field)
         if ref:
-            found = get(ref)
-            if found is None:
+            obj = _LOOKUPS[field](ref)
+            if obj is None:
                 raise tk.ValidationError({field: [tk._("Not found: {}").format(ref)]})
-            filters[key] = found.id
+            found[key] = obj.id
+    return found
+
+
+def _check_period(filters: dict[str, Any]) -> None:
     if filters.get("since") and filters.get("until") and filters["since"] >= filters["until"]:
         raise tk.ValidationError({"until": [tk._("Must be later than since")]})
-    return filters
 
 
 # Access requests and grants ---------------------------------------------------
@@ -721,29 +755,16 @@ def governance_request_list(context: Context, data_dict: DataDict) -> dict[str, 
     filters["older_than_days"] = data_dict.get("older_than_days")
     limit = min(int(data_dict.get("limit", 100)), PAGE_MAX)
     page = int(data_dict.get("page", 1))
-    query = requests.select_requests(user, filters)
-    count = model.Session.execute(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    query, counting = requests.select_requests(user, filters)
+    count = model.Session.execute(counting).scalar_one()
     rows = model.Session.execute(query.limit(limit).offset((page - 1) * limit)).all()
     return {"count": count, "page": page, "limit": limit,
             "results": [requests.request_dict(*row) for row in rows]}
 
 
 def _named_filters(data_dict: DataDict) -> dict[str, Any]:
-    filters: dict[str, Any] = {}
-    lookups = (
-        ("organization", "organization_id", lambda ref: model.Group.get(ref)),
-        ("dataset", "package_id", lambda ref: model.Package.get(ref)),
-        ("user", "user_id", lambda ref: model.User.get(ref)),
-    )
-    for field, key, get in lookups:
-        ref = data_dict.get(field)
-        if ref:
-            found = get(ref)
-            if found is None:
-                raise tk.ValidationError({field: [tk._("Not found: {}").format(ref)]})
-            filters[key] = found.id
-    return filters
+    return _resolve(data_dict, {"organization": "organization_id",
+                                "dataset": "package_id", "user": "user_id"})
 
 
 def governance_request_withdraw(context: Context, data_dict: DataDict) -> dict[str, Any]:
