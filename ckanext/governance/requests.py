@@ -455,7 +455,8 @@ def expire_due(now: dt.datetime | None = None) -> dict[str, int]:
         due = min(d for d in days if left <= dt.timedelta(days=d))
         if (grant.reminded_days is None or grant.reminded_days > due) and not _renewed(grant):
             grant.reminded_days = due
-            _tell_holder(grant, "grant_reminder", {"days_left": max(left.days, 0)})
+            days_left = -(-left // dt.timedelta(days=1))  # whole days, rounded up
+            _tell_holder(grant, "grant_reminder", {"days_left": days_left})
             counts["reminded"] += 1
         model.Session.commit()
     return counts

@@ -425,3 +425,30 @@ def test_access_show_tells_the_caller_about_their_request_and_grant(site):
     assert shown["request"] is None
     assert shown["grant"] == {"id": grant["id"], "state": "active", "expires": grant["expires"]}
     assert shown["resources"][0]["download_url"] == URL
+
+
+def test_every_request_and_grant_mail_is_delivered_through_smtp(site, smtp):
+    from ckanext.governance import notify
+
+    smtp.start()
+    call_action("package_patch", {"user": "ed-editor"}, id="cohort", title="Cohort study", grant_days=10)
+    req = ask("ann")
+    decide("rita-reviewer", req["id"], "return", "Which years?")
+    call_action("governance_request_update", {"user": "ann"}, id=req["id"], institution="Uni B")
+    grant = decide("rita-reviewer", req["id"], "approve", "Enjoy")["results"][0]["grant"]
+    requests.expire_due(now() + dt.timedelta(days=5))  # the 7-day reminder
+    call_action("governance_grant_revoke", {"user": "rita-reviewer"}, id=grant["id"], reason="Misuse")
+    assert notify.send_due() == {"sent": 6, "failed": 0}
+    subjects = sorted((m["To"].addresses[0].addr_spec, m["Subject"]) for m in smtp.inbox.messages)
+    assert subjects == [
+        ("ann@example.org", 'Access approved: "Cohort study"'),
+        ("ann@example.org", 'Your access request needs more information: "Cohort study"'),
+        ("ann@example.org", 'Your access to "Cohort study" ends in 5 days'),
+        ("ann@example.org", 'Your access to "Cohort study" was revoked'),
+        ("rita-reviewer@example.org", 'Access request resubmitted: "Cohort study"'),
+        ("rita-reviewer@example.org", 'New access request: "Cohort study"'),
+    ]
+    returned = next(m for m in smtp.inbox.messages if "more information" in m["Subject"])
+    assert "Which years?" in returned.get_body(("plain",)).get_content()
+    revoked = next(m for m in smtp.inbox.messages if "revoked" in m["Subject"])
+    assert "Reason: Misuse" in revoked.get_body(("plain",)).get_content()
