@@ -8,7 +8,7 @@ export VENV
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k search -x"
 PYTEST_ARGS ?=
 
-.PHONY: test demo bench bench-export bench-embargo bench-agreements bench-requests setup-test setup-demo setup-bench clean
+.PHONY: test demo bench bench-export bench-embargo bench-agreements bench-requests bench-publication setup-test setup-demo setup-bench clean
 
 test: setup-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -35,6 +35,10 @@ bench-agreements: setup-bench
 # The review queue and the decision for 100 datasets at 1k and 100k access requests.
 bench-requests: setup-bench
 	$(VENV)/bin/python benchmarks/request_scale.py
+
+# The publication check of a dataset with 10, 100 and 1,000 links: query counts, timings.
+bench-publication: setup-bench
+	$(VENV)/bin/python benchmarks/publication_links.py
 
 setup-test:
 	dev/setup.sh test

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 VENV = pathlib.Path(os.environ.get("VENV", ROOT / ".venv"))
@@ -95,13 +95,18 @@ print(json.dumps({"token": token}))
 
 
 @contextlib.contextmanager
-def governance_site(name: str, port: int) -> Iterator[tuple[pathlib.Path, dict[str, str]]]:
+def governance_site(name: str, port: int, extra: Sequence[str] = ()
+                    ) -> Iterator[tuple[pathlib.Path, dict[str, str]]]:
     """A benchmark ini with the governance plugin over the ckan_bench database,
     migrated, and a search service (the stand-in unless CKAN_SOLR_URL is set):
-    yields (ini, environment for ckan commands)."""
+    yields (ini, environment for ckan commands). ``extra``: more lines for
+    [app:main], e.g. ``"ckanext.governance.link_fields = related_dataset"``."""
     WORK.mkdir(parents=True, exist_ok=True)
     ini = WORK / f"{name}.ini"
-    ini.write_text(INI.format(port=port, plugins="governance", storage=WORK / "storage"))
+    text = INI.format(port=port, plugins="governance", storage=WORK / "storage")
+    if extra:
+        text = text.replace("\n\n[loggers]", "".join(f"\n{line}" for line in extra) + "\n\n[loggers]", 1)
+    ini.write_text(text)
     with search_service() as env:
         print("preparing the benchmark database ...", file=sys.stderr)
         run(CKAN, "-c", str(ini), "db", "init", env=env)

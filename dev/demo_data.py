@@ -207,6 +207,22 @@ def populate() -> bool:
             "intended_use": "To link well locations with nitrate measurements and study "
                             "health outcomes of households drinking well water."})
 
+    # Issue 8's example: a private dataset that links to another private one
+    # and has a stray e-mail address in its description ("Check before publishing").
+    for name, title, notes, extras in (
+        ("field-notes-raw", "Field notes (raw)", "Unedited field notes of the 2026 well survey.", []),
+        ("well-survey-2026", "Well survey 2026",
+         "Nitrate in 120 private wells, spring 2026. Questions about the raw sheets: "
+         "ana.lyst@hydrology-lab.example.org.",
+         [{"key": "related_dataset", "value": "field-notes-raw"}]),
+    ):
+        if model.Package.get(name) is None:
+            tk.get_action("package_create")(dict(publisher), {
+                "name": name, "title": title, "notes": notes, "owner_org": ORG["name"],
+                "private": True, "license_id": "cc-by", "access_tier": "registered",
+                "extras": extras})
+            created = True
+
     # Each start, the "live" embargo ends five minutes from now, so a person can
     # watch the data open (the form and API refuse past dates, not near ones).
     opens = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(minutes=5)

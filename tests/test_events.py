@@ -17,7 +17,10 @@ pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 
 @pytest.fixture
-def org():
+def org(ckan_config, monkeypatch):
+    # These tests count tier and download events; publishing public datasets
+    # would add publication events (tests/logic/test_publication.py has those).
+    monkeypatch.setitem(ckan_config, "ckanext.governance.publication.mode", "off")
     admin = factories.User(name="org-admin")
     editor = factories.User(name="org-editor")
     org = factories.Organization(name="hydro", users=[

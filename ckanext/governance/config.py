@@ -50,3 +50,28 @@ def grant_reminder_days() -> list[int]:
 
 def request_min_use_length() -> int:
     return int(tk.config["ckanext.governance.request.min_use_length"])
+
+
+def _words(key: str) -> list[str]:
+    value = tk.config[key]
+    return value.split() if isinstance(value, str) else [str(v) for v in value or []]
+
+
+def publication_mode() -> str:
+    return tk.config["ckanext.governance.publication.mode"]
+
+
+def link_fields() -> list[str]:
+    return _words("ckanext.governance.link_fields")
+
+
+def controlled_requires_agreement() -> bool:
+    return tk.asbool(tk.config["ckanext.governance.controlled_requires_agreement"])
+
+
+def personal_data_patterns() -> list[str]:
+    return _words("ckanext.governance.publication.personal_data_patterns")
+
+
+def contact_fields() -> list[str]:
+    return _words("ckanext.governance.publication.contact_fields")

@@ -35,10 +35,13 @@ REQUEST_RETURNED = "request_returned"
 GRANT_CREATED = "grant_created"
 GRANT_REVOKED = "grant_revoked"
 GRANT_EXPIRED = "grant_expired"
+PUBLICATION_WARNED = "publication_warned"
+PUBLICATION_CONFIRMED = "publication_confirmed"
+PUBLICATION_CANCELLED = "publication_cancelled"
 KINDS = (TIER_CHANGED, DOWNLOAD, EMBARGO_SET, EMBARGO_CHANGED, EMBARGO_REMOVED, EMBARGO_LIFTED,
          AGREEMENT_ACCEPTED, REQUEST_CREATED, REQUEST_RESUBMITTED, REQUEST_WITHDRAWN,
          REQUEST_APPROVED, REQUEST_REJECTED, REQUEST_RETURNED, GRANT_CREATED, GRANT_REVOKED,
-         GRANT_EXPIRED)
+         GRANT_EXPIRED, PUBLICATION_WARNED, PUBLICATION_CONFIRMED, PUBLICATION_CANCELLED)
 
 CSV_COLUMNS = ("id", "created", "kind", "actor_id", "actor_name", "package_id",
                "package_name", "organization_id", "detail")

@@ -28,6 +28,7 @@ __all__ = [
     "governance_grant_state_label",
     "governance_duo_codes",
     "governance_default_grant_days",
+    "governance_severity_class",
 ]
 
 
@@ -240,3 +241,8 @@ def governance_duo_codes() -> list[tuple[str, str]]:
 
 def governance_default_grant_days() -> int:
     return config.grant_days()
+
+
+def governance_severity_class(severity: str | None) -> str:
+    """Bootstrap colour of a publication warning's severity."""
+    return {"high": "danger", "medium": "warning", "low": "secondary"}.get(severity or "", "info")

@@ -11,9 +11,10 @@ import ckan.plugins.toolkit as tk
 
 from . import access, config, events
 from .agreement_views import governance_agreements
+from .publication_views import governance_publication
 from .request_views import governance_requests
 
-__all__ = ["governance", "governance_agreements", "governance_requests"]
+__all__ = ["governance", "governance_agreements", "governance_publication", "governance_requests"]
 
 governance = Blueprint("governance", __name__)
 

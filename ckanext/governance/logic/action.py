@@ -16,7 +16,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
 
-from .. import access, datasets, duo, events, policy, requests
+from .. import access, config, datasets, duo, events, policy, publication, requests
 from .. import agreements
 from ..model import Agreement, DatasetPolicy
 from . import schema
@@ -40,6 +40,7 @@ __all__ = [
     "governance_request_decide",
     "governance_grant_list",
     "governance_grant_revoke",
+    "governance_publication_check",
     "package_create",
     "package_update",
     "package_patch",
@@ -58,7 +59,9 @@ __all__ = [
 PENDING = "governance_pending_fields"
 
 # Computed for each caller: never stored, ignored on input.
-READ_ONLY = ("governance",)
+READ_ONLY = ("governance", "governance_warnings")
+# "I have read the publication warnings": in the context once taken from the call.
+CONFIRM = "governance_confirm"
 
 
 def _take_fields(context: Context, data_dict: DataDict) -> None:
@@ -111,10 +114,12 @@ def _take_fields(context: Context, data_dict: DataDict) -> None:
                 fields["grant_days"] = days
             except (TypeError, ValueError):
                 errors["grant_days"] = [tk._("Must be a whole number of days (0: grants do not expire)")]
+    confirm = data_dict.pop(CONFIRM, None)
     if errors:
         raise tk.ValidationError(errors)
     # Always reset: an outer call's fields must not leak into a nested one.
     context[PENDING] = fields  # type: ignore[literal-required]
+    context[CONFIRM] = confirm not in (None, "", False) and tk.asbool(confirm)  # type: ignore[literal-required]
 
 
 def _present(context: Context, pkg_dict: dict[str, Any]) -> dict[str, Any]:
@@ -129,10 +134,14 @@ def package_create(up: Action, context: Context, data_dict: DataDict):
     and ``embargo_reason``."""
     _take_fields(context, data_dict)
     owner = model.Group.get(data_dict.get("owner_org") or "")
-    datasets.check_terms(context[PENDING], None, owner.id if owner else None)  # type: ignore[literal-required]
+    fields = context[PENDING]  # type: ignore[literal-required]
+    datasets.check_terms(fields, None, owner.id if owner else None)
+    tk.check_access("package_create", dict(context), data_dict)
+    outcome = _publication_check(context, None, data_dict, fields)
     result = up(context, data_dict)
     if isinstance(result, dict):
         _present(context, result)
+        _publication_done(context, result, outcome)
     return result
 
 
@@ -144,16 +153,20 @@ def package_update(up: Action, context: Context, data_dict: DataDict):
     _take_fields(context, data_dict)
     pkg = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
     fields = context.pop(PENDING, {})  # type: ignore[misc]
-    if pkg is not None and fields:
-        # CKAN only calls after_dataset_update when core fields changed, so a
-        # tier-only update is written here, into the transaction CKAN commits
-        # (and indexes) next. A refusal or a failure below rolls it back.
+    outcome = None
+    if pkg is not None:
         tk.check_access("package_update", dict(context), data_dict)
-        owner = model.Group.get(data_dict.get("owner_org") or "") if data_dict.get("owner_org") else None
-        datasets.check_terms(fields, model.Session.get(DatasetPolicy, pkg.id),
-                             owner.id if owner else pkg.owner_org)
-        actor = access.viewer_for(context).user_id
-        datasets.store_terms(pkg.id, fields, created=False, actor_id=actor)
+        if fields:
+            owner = model.Group.get(data_dict.get("owner_org") or "") if data_dict.get("owner_org") else None
+            datasets.check_terms(fields, model.Session.get(DatasetPolicy, pkg.id),
+                                 owner.id if owner else pkg.owner_org)
+        outcome = _publication_check(context, pkg, data_dict, fields)
+        if fields:
+            # CKAN only calls after_dataset_update when core fields changed, so a
+            # tier-only update is written here, into the transaction CKAN commits
+            # (and indexes) next. A refusal or a failure below rolls it back.
+            actor = access.viewer_for(context).user_id
+            datasets.store_terms(pkg.id, fields, created=False, actor_id=actor)
     try:
         result = up(context, data_dict)
     except Exception:
@@ -161,7 +174,55 @@ def package_update(up: Action, context: Context, data_dict: DataDict):
         raise
     if isinstance(result, dict):
         _present(context, result)
+        _publication_done(context, result, outcome)
     return result
+
+
+def _publication_check(context: Context, pkg: model.Package | None, data_dict: DataDict,
+                       fields: dict[str, Any]) -> dict[str, Any] | None:
+    """The publication warnings of this create/update (None: none, or mode off).
+    In ``confirm`` mode, warnings refuse the call unless it says ``governance_confirm``."""
+    mode = config.publication_mode()
+    if mode == "off" or data_dict.get("state") == "draft":
+        return None  # a draft (the web form's first stage) is seen by nobody yet
+    # Finishing a draft publishes it as creating would.
+    before = publication.current_state(pkg) if pkg is not None and pkg.state != "draft" else None
+    after = publication.proposed_state(before, data_dict, fields)
+    data = dict(data_dict)
+    if pkg is not None and "resources" not in data:
+        data["resources"] = [{"url": r.url} for r in pkg.resources]
+    agreement: Any = fields.get("agreement_id") if "agreement" in fields else ...
+    if pkg is None and agreement is ...:
+        agreement = None
+    outcome = publication.check(access.viewer_for(context).user_id, pkg.id if pkg else None,
+                                data, before, after, agreement)
+    if not outcome["warnings"]:
+        return None
+    outcome["confirmed"] = bool(context.get(CONFIRM))
+    # The web form's last stage cannot ask for confirmation: finishing a draft warns.
+    finishing_draft = pkg is not None and pkg.state == "draft"
+    if mode == "confirm" and not outcome["confirmed"] and not finishing_draft:
+        raise tk.ValidationError({CONFIRM: [
+            f"{w['code']}: {w['message']}" for w in outcome["warnings"]]})
+    return outcome
+
+
+def _publication_done(context: Context, result: dict[str, Any], outcome: dict[str, Any] | None) -> None:
+    """The warnings go back with the result and into the ledger (codes and the
+    ids the publisher could see; never the texts)."""
+    result["governance_warnings"] = outcome["warnings"] if outcome else []
+    if not outcome:
+        return
+    events.record(
+        events.PUBLICATION_CONFIRMED if outcome["confirmed"] else events.PUBLICATION_WARNED,
+        actor_id=access.viewer_for(context).user_id, package_id=result.get("id"),
+        organization_id=result.get("owner_org"),
+        detail={"more_reachable": outcome["more_reachable"], "mode": config.publication_mode(),
+                "warnings": [{"code": w["code"], "item_id": w["item"]["id"]}
+                             for w in outcome["warnings"]]},
+    )
+    if not context.get("defer_commit"):
+        model.Session.commit()
 
 
 @tk.chained_action
@@ -895,6 +956,49 @@ def governance_grant_revoke(context: Context, data_dict: DataDict) -> dict[str, 
     user = model.Session.get(model.User, grant.user_id)
     return requests.grant_dict(grant, pkg.name if pkg else None, pkg.title if pkg else None,
                                user.name if user else None, access.utcnow())
+
+
+# Publication check ----------------------------------------------------------------
+
+
+@tk.side_effect_free
+def governance_publication_check(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """What publishing a change would expose, and what stays behind (a dry run).
+
+    For the dataset's publishers (who may update it). With no proposed change,
+    it checks publishing the dataset as it is, as if it were new.
+
+    :param id: id or name of the dataset
+    :param private: proposed value (optional)
+    :param access_tier: proposed tier (optional)
+    :param embargo_until: proposed embargo end, or empty to remove it (optional)
+    :returns: ``{"warnings": [{"code", "severity", "message", "item": {"type",
+        "id", "title", "url"}}], "more_reachable": bool}``; codes:
+        ``linked_dataset_private``, ``linked_dataset_more_restricted``,
+        ``linked_dataset_embargoed``, ``linked_from_public``,
+        ``agreement_missing``, ``license_missing``, ``description_missing``,
+        ``personal_data_suspected``, ``irreversible``
+    """
+    pkg = _dataset(context, data_dict, "governance_publication_check")
+    proposal = {k: data_dict[k] for k in ("access_tier", "embargo_until") if k in data_dict}
+    inner: dict[str, Any] = {}
+    _take_fields(inner, proposal)  # type: ignore[arg-type]
+    fields = inner[PENDING]
+    data = tk.get_action("package_show")(dict(context), {"id": pkg.id})
+    changes = bool(fields)
+    if "private" in data_dict:
+        value = data_dict["private"]
+        if value not in (True, False) and str(value).lower() not in ("true", "false"):
+            raise tk.ValidationError({"private": [tk._("Must be true or false")]})
+        data["private"] = tk.asbool(value)
+        changes = True
+    before = publication.current_state(pkg)
+    if not changes:
+        before, data["private"] = None, False
+    if "embargo_until" in fields or "access_tier" in fields:
+        datasets.check_terms(fields, model.Session.get(DatasetPolicy, pkg.id), pkg.owner_org)
+    after = publication.proposed_state(before, data, fields)
+    return publication.check(access.viewer_for(context).user_id, pkg.id, data, before, after)
 
 
 # Activity stream (registered only when ckanext-activity is loaded) ------------

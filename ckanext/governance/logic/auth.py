@@ -21,6 +21,7 @@ __all__ = [
     "governance_event_list",
     "governance_grant_list",
     "governance_grant_revoke",
+    "governance_publication_check",
     "governance_request_create",
     "governance_request_decide",
     "governance_request_list",
@@ -146,6 +147,11 @@ def governance_grant_revoke(context: Context, data_dict: DataDict) -> AuthResult
     allowed = grant is not None and requests.is_reviewer(user, grant.organization_id)
     return {"success": allowed,
             "msg": tk._("Only the dataset organisation's reviewers revoke its grants")}
+
+
+def governance_publication_check(context: Context, data_dict: DataDict) -> AuthResult:
+    """The dataset's publishers: those who may update it."""
+    return {"success": tk.check_access("package_update", context, data_dict)}
 
 
 governance_request_list = governance_event_list
