@@ -105,8 +105,10 @@ def test_moving_later_is_checked_shortening_and_removing_are_not(org):
     assert removed["embargo_until"] is None
     assert removed["governance"]["embargoed"] is False
     kinds = [e.kind for e in model.Session.query(Event).order_by(Event.id)]
-    assert kinds == ["tier_changed", "embargo_set", "embargo_changed", "embargo_changed",
-                     "embargo_removed"]
+    assert [k for k in kinds if not k.startswith("publication")] == [
+        "tier_changed", "embargo_set", "embargo_changed", "embargo_changed", "embargo_removed"]
+    # Publishing it, shortening and removing the embargo open the data: each is warned of.
+    assert kinds.count("publication_warned") == 3
 
 
 def test_update_without_the_fields_keeps_the_embargo(org):
