@@ -198,12 +198,8 @@ def my_agreements() -> Any:
     if not tk.current_user.is_authenticated:
         return tk.redirect_to("user.login", came_from=tk.url_for("governance_agreements.my_agreements"))
     result = tk.get_action("governance_acceptance_list")(  # type: ignore[arg-type]
-        _context(), {"user": tk.current_user.id, "limit": MY_AGREEMENTS_MAX})
-    if result["count"] > len(result["results"]):  # the latest ones, not the oldest
-        last = -(-result["count"] // MY_AGREEMENTS_MAX)
-        result = tk.get_action("governance_acceptance_list")(  # type: ignore[arg-type]
-            _context(), {"user": tk.current_user.id, "limit": MY_AGREEMENTS_MAX, "page": last})
-    acceptances = list(reversed(result["results"]))
+        _context(), {"user": tk.current_user.id, "limit": MY_AGREEMENTS_MAX, "sort": "newest"})
+    acceptances = result["results"]
     # An older acceptance replaced by a later one that counts is history, not a to-do.
     in_force = {a["agreement_id"] for a in acceptances if a["status"] == "valid"}
     for item in acceptances:

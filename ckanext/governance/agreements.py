@@ -134,7 +134,8 @@ ACCEPTANCE_COLUMNS = (
 )
 
 
-def select_acceptances(user: model.User | None, filters: dict[str, Any]) -> sa.Select[Any]:
+def select_acceptances(user: model.User | None, filters: dict[str, Any],
+                       newest: bool = False) -> sa.Select[Any]:
     """Acceptances the user may read that match the (validated) filters, oldest first.
 
     Sysadmins read all, organisation admins those of their organisations'
@@ -179,7 +180,7 @@ def select_acceptances(user: model.User | None, filters: dict[str, Any]) -> sa.S
         query = query.where(Acceptance.created >= filters["since"])
     if filters.get("until"):
         query = query.where(Acceptance.created < filters["until"])
-    return query.order_by(Acceptance.id)
+    return query.order_by(Acceptance.id.desc() if newest else Acceptance.id)
 
 
 def acceptance_dicts(rows: Any, now: dt.datetime) -> list[dict[str, Any]]:

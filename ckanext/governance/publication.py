@@ -96,11 +96,18 @@ def proposed_state(before: State | None, data: dict[str, Any], fields: dict[str,
     ``fields`` our fields as ``_take_fields`` validated them."""
     private = data.get("private", before.private if before else False)
     if isinstance(private, str):
-        private = tk.asbool(private)
+        private = is_true(private)
     tier = fields.get("access_tier", before.tier if before else config.default_tier())
     until = fields["embargo_until"] if "embargo_until" in fields else (
         before.embargo_until if before else None)
     return State(bool(private), tier, until)
+
+
+def is_true(value: Any) -> bool:
+    """A boolean as CKAN's boolean_validator reads it (what CKAN will store)."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("true", "yes", "t", "y", "1")
 
 
 # The check -------------------------------------------------------------------------

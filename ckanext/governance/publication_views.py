@@ -33,6 +33,8 @@ def interstitial() -> Any:
     form = tk.request.form
     if form.get(CONFIRM) or config.publication_mode() == "off":
         return None  # confirmed: the chained package_update records the choice
+    if not _csrf_valid():
+        return None  # CKAN's own CSRF protection refuses the request next
     pkg = model.Package.get((tk.request.view_args or {}).get("id") or "")
     if pkg is None or not tk.current_user.is_authenticated:
         return None
@@ -61,6 +63,23 @@ def interstitial() -> Any:
         "more_reachable": outcome["more_reachable"],
         "action_url": tk.request.path,
     })
+
+
+def _csrf_valid() -> bool:
+    """This hook runs before CKAN's CSRF check: never answer a forged form."""
+    from flask_wtf.csrf import CSRFError
+
+    from ckan.config.middleware.flask_app import csrf
+
+    from flask import current_app
+
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        csrf.protect()
+    except CSRFError:
+        return False
+    return True
 
 
 @governance_publication.route("/dataset/<id>/governance/publication/cancel", methods=["POST"])

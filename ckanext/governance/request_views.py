@@ -19,6 +19,7 @@ __all__ = ["governance_requests"]
 governance_requests = Blueprint("governance_requests", __name__)
 
 QUEUE_PAGE = 50
+QUEUE_FILTERS = ("state", "dataset", "older_than_days")
 
 
 def _context() -> dict[str, Any]:
@@ -102,7 +103,10 @@ def request_edit(id: str) -> Any:
         else:
             tk.h.flash_success(tk._("Your request was sent again for review."))
             return tk.redirect_to("governance_requests.request_read", id=id)
-    pkg_dict = _action("package_show", {"id": shown["dataset_id"]})
+    try:
+        pkg_dict = _action("package_show", {"id": shown["dataset_id"]})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return tk.abort(404, tk._("Dataset not found"))
     return tk.render("governance/request_form.html", {
         "pkg_dict": pkg_dict, "data": data, "errors": errors, "request_dict": shown,
         "conditions": shown["data_use"],
@@ -214,7 +218,8 @@ def review_queue(id: str) -> Any:
         return tk.abort(403, tk._("Only the organisation's reviewers see its access requests"))
     if tk.request.method == "POST":
         ids = tk.request.form.getlist("ids")
-        back = tk.url_for("governance_requests.review_queue", id=org["name"], **tk.request.args)
+        kept = {k: v for k, v in tk.request.args.items() if k in QUEUE_FILTERS and v}
+        back = tk.url_for("governance_requests.review_queue", id=org["name"], **kept)
         if not ids:
             tk.h.flash_error(tk._("Tick the requests to decide."))
             return tk.redirect_to(back)
@@ -252,11 +257,11 @@ def my_access() -> Any:
     if not tk.current_user.is_authenticated:
         return _login(tk.url_for("governance_requests.my_access"))
     me = tk.current_user.id
-    mine = _action("governance_request_list", {"user": me, "limit": 1000})
+    mine = _action("governance_request_list", {"user": me, "limit": 1000, "sort": "newest"})
     grants = _action("governance_grant_list", {"user": me, "limit": 1000})
     open_for = {r["dataset_id"] for r in mine["results"] if r["state"] in requests.OPEN_STATES}
     user_dict = _action("user_show", {"id": me})
     return tk.render("governance/my_access.html", {
-        "requests": list(reversed(mine["results"])), "grants": grants["results"],
+        "requests": mine["results"], "grants": grants["results"],
         "open_for": open_for, "user_dict": user_dict,
     })

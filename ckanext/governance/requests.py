@@ -262,9 +262,11 @@ def create(user: model.User, pkg: model.Package, data: dict[str, Any]) -> Access
     try:
         with model.Session.begin_nested():
             model.Session.flush()
-    except IntegrityError:
-        # Another request of this user for this dataset was saved meanwhile.
+    except IntegrityError as err:
         model.Session.rollback()
+        if "governance_request_one_open_idx" not in str(err.orig):
+            raise
+        # Another request of this user for this dataset was saved meanwhile.
         raise tk.ValidationError({"id": [tk._("You already have an open request for this dataset")]})
     model.Session.add(RequestChange(request_id=req.id, actor_id=user.id, from_state=None,
                                     to_state=PENDING, created=now))
@@ -377,17 +379,38 @@ def _grant(req: AccessRequest, now: dt.datetime) -> Grant:
 
 
 def revoke(actor: model.User, grant: Grant, reason: str) -> Grant:
+    """End the holder's access to the dataset: this grant and any other of
+    theirs for it (a renewal's grant runs beside the one it renews), locked so
+    two revocations at once make one."""
     if not is_reviewer(actor, grant.organization_id):
         raise tk.NotAuthorized(tk._("Only the dataset organisation's reviewers revoke its grants"))
+    held = list(model.Session.execute(
+        sa.select(Grant).where(Grant.user_id == grant.user_id, Grant.package_id == grant.package_id)
+        .order_by(Grant.id).with_for_update().execution_options(populate_existing=True)
+    ).scalars())
     if grant.revoked_at is not None:
         raise tk.ValidationError({"id": [tk._("This grant was already revoked")]})
     now = access.utcnow()
-    grant.revoked_at, grant.revoked_by, grant.revoke_reason = now, actor.id, reason
-    events.record(events.GRANT_REVOKED, actor_id=actor.id, package_id=grant.package_id,
-                  organization_id=grant.organization_id,
-                  detail={"grant_id": grant.id, "user_id": grant.user_id, "reason": reason})
+    for g in held:
+        if g.revoked_at is None:
+            g.revoked_at, g.revoked_by, g.revoke_reason = now, actor.id, reason
+            events.record(events.GRANT_REVOKED, actor_id=actor.id, package_id=g.package_id,
+                          organization_id=g.organization_id,
+                          detail={"grant_id": g.id, "user_id": g.user_id, "reason": reason})
     _tell_holder(grant, "grant_revoked", {"reason": reason})
     return grant
+
+
+def follow_owner(package_id: str, owner_org: str | None) -> None:
+    """A dataset moved to another organisation: its reviewers take over its
+    requests and grants (the old organisation's lose them)."""
+    if not owner_org:
+        return
+    for table in (AccessRequest, Grant):
+        model.Session.execute(
+            sa.update(table).where(table.package_id == package_id,
+                                   table.organization_id != owner_org)
+            .values(organization_id=owner_org))
 
 
 def _open_request(user_id: str, package_id: str) -> AccessRequest | None:
@@ -434,31 +457,28 @@ def expire_due(now: dt.datetime | None = None) -> dict[str, int]:
             _tell_holder(grant, "grant_expired", {})
         model.Session.commit()
         counts["expired"] += 1
-    days = config.grant_reminder_days()
-    if not days:
-        return counts
-    horizon = now + dt.timedelta(days=max(days))
-    seen: set[str] = set()
-    while True:
-        query = (
-            sa.select(Grant)
-            .where(Grant.expires.is_not(None), Grant.revoked_at.is_(None),
-                   Grant.expiry_recorded.is_(None), Grant.expires > now,
-                   Grant.expires <= horizon, Grant.id.not_in(seen) if seen else sa.true())
-            .order_by(Grant.expires).limit(1).with_for_update(skip_locked=True)
-        )
-        grant = model.Session.execute(query).scalar_one_or_none()
-        if grant is None:
-            break
-        seen.add(grant.id)
-        left = grant.expires - now  # type: ignore[operator]
-        due = min(d for d in days if left <= dt.timedelta(days=d))
-        if (grant.reminded_days is None or grant.reminded_days > due) and not _renewed(grant):
-            grant.reminded_days = due
-            days_left = -(-left // dt.timedelta(days=1))  # whole days, rounded up
-            _tell_holder(grant, "grant_reminder", {"days_left": days_left})
-            counts["reminded"] += 1
-        model.Session.commit()
+    # Smallest threshold first: a grant 5 days from its end gets the 7-day
+    # reminder, not the 30-day one; each run sends a grant one reminder at most,
+    # and marking it takes it out of the selection (no list of seen rows).
+    for days in sorted(config.grant_reminder_days()):
+        while True:
+            grant = model.Session.execute(
+                sa.select(Grant)
+                .where(Grant.expires.is_not(None), Grant.revoked_at.is_(None),
+                       Grant.expiry_recorded.is_(None), Grant.expires > now,
+                       Grant.expires <= now + dt.timedelta(days=days),
+                       sa.or_(Grant.reminded_days.is_(None), Grant.reminded_days > days))
+                .order_by(Grant.expires, Grant.id).limit(1).with_for_update(skip_locked=True)
+            ).scalar_one_or_none()
+            if grant is None:
+                break
+            grant.reminded_days = days
+            if not _renewed(grant):
+                left = grant.expires - now  # type: ignore[operator]
+                days_left = -(-left // dt.timedelta(days=1))  # whole days, rounded up
+                _tell_holder(grant, "grant_reminder", {"days_left": days_left})
+                counts["reminded"] += 1
+            model.Session.commit()
     return counts
 
 
@@ -552,7 +572,8 @@ def _request_conditions(user: model.User | None, filters: dict[str, Any]) -> lis
     return conditions
 
 
-def select_requests(user: model.User | None, filters: dict[str, Any]) -> tuple[sa.Select[Any], sa.Select[Any]]:
+def select_requests(user: model.User | None, filters: dict[str, Any],
+                    newest: bool = False) -> tuple[sa.Select[Any], sa.Select[Any]]:
     """(rows, count): the rows are (request, dataset name, dataset title,
     requester name), oldest first; the count reads the request table alone
     (the joins cannot drop rows: both keys are non-null foreign keys)."""
@@ -562,7 +583,8 @@ def select_requests(user: model.User | None, filters: dict[str, Any]) -> tuple[s
         .join(model.Package, model.Package.id == AccessRequest.package_id)
         .join(model.User, model.User.id == AccessRequest.user_id)
         .where(*conditions)
-        .order_by(AccessRequest.created, AccessRequest.id)
+        .order_by(*((AccessRequest.created.desc(), AccessRequest.id.desc()) if newest
+                    else (AccessRequest.created, AccessRequest.id)))
     )
     count = sa.select(sa.func.count()).select_from(AccessRequest).where(*conditions)
     return rows, count

@@ -205,7 +205,7 @@ def test_warn_mode_proceeds_returns_and_records_the_warnings(site):
     assert result["private"] is False
     assert {w["code"] for w in result["governance_warnings"]} == {"description_missing", "irreversible"}
     (event,) = model.Session.query(Event).filter_by(kind="publication_warned").all()
-    assert {w["code"] for w in event.detail["warnings"]} == {"description_missing", "irreversible"}
+    assert set(event.detail["warnings"]) == {"description_missing", "irreversible"}
     assert event.detail["more_reachable"] is True
 
 
@@ -293,3 +293,31 @@ def test_a_thousand_links_are_checked_with_a_bounded_number_of_queries(site):
     assert sum(w["code"] == "linked_dataset_private" for w in many_result["warnings"]) == 500
     assert sum(w["code"] == "linked_dataset_private" for w in few_result["warnings"]) == 5
     assert many == few, (few, many)
+
+
+def test_private_is_read_as_ckan_reads_it(site, ckan_config, monkeypatch):
+    monkeypatch.setitem(ckan_config, "ckanext.governance.publication.mode", "confirm")
+    make("main")
+    # CKAN stores anything but true/yes/t/y/1 as False: "on" publishes, so it must be confirmed.
+    with pytest.raises(tk.ValidationError) as err:
+        update("main", private="on")
+    assert "governance_confirm" in err.value.error_dict
+    assert update("main", private="on", governance_confirm="yes")["private"] is False
+
+
+def test_the_ledger_keeps_codes_not_ids_of_linked_datasets(site):
+    make("main", extras=[{"key": "related_dataset", "value": "secret-other"}])
+    sysadmin = factories.Sysadmin()
+    call_action("package_patch", {"user": sysadmin["name"]}, id="main", private=False)
+    (event,) = model.Session.query(Event).filter_by(kind="publication_warned").all()
+    other = model.Package.get("secret-other")
+    assert "linked_dataset_private" in event.detail["warnings"]
+    assert other.id not in str(event.detail)
+
+
+def test_organisation_bulk_make_public_warns_even_in_confirm_mode(site, ckan_config, monkeypatch):
+    monkeypatch.setitem(ckan_config, "ckanext.governance.publication.mode", "confirm")
+    ids = [make(n)["id"] for n in ("one", "two")]
+    call_action("bulk_update_public", {"user": "ed-editor"}, datasets=ids, org_id=site["lab"]["id"])
+    assert all(not model.Package.get(i).private for i in ids)
+    assert model.Session.query(Event).filter_by(kind="publication_warned").count() == 2

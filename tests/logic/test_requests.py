@@ -405,12 +405,17 @@ def test_prescreen_flags_mismatches_for_the_reviewer(site):
                 data_use=["DS:MONDO:0005148", "NPOA", "TS:2026-12-31", "IRB"], grant_days=365)
     req = ask("ann", intended_use="We will look at ancestry and admixture in this cohort, nothing else.",
               institution="", commercial=True)
+    assert req["prescreen"] == []  # the reviewers' aid: not shown to the requester
+    listed = call_action("governance_request_list", {"user": "ann"})["results"]
+    assert [r["prescreen"] for r in listed] == [[]]
+    req = call_action("governance_request_show", {"user": "rita-reviewer"}, id=req["id"])
     codes = {f["code"] for f in req["prescreen"]}
     assert {"disease_not_named", "ancestry_research", "beyond_time_limit", "no_institution",
             "commercial_use"} <= codes
     calm = ask("bob", intended_use="Type 2 diabetes (MONDO:0005148) outcomes and treatment response.",
                duration_days=30)
-    assert {f["code"] for f in calm["prescreen"]} == set()
+    shown = call_action("governance_request_show", {"user": "rita-reviewer"}, id=calm["id"])
+    assert {f["code"] for f in shown["prescreen"]} == set()
 
 
 def test_access_show_tells_the_caller_about_their_request_and_grant(site):
@@ -452,3 +457,47 @@ def test_every_request_and_grant_mail_is_delivered_through_smtp(site, smtp):
     assert "Which years?" in returned.get_body(("plain",)).get_content()
     revoked = next(m for m in smtp.inbox.messages if "revoked" in m["Subject"])
     assert "Reason: Misuse" in revoked.get_body(("plain",)).get_content()
+
+
+def test_revoking_after_a_renewal_ends_every_grant_of_the_holder(site):
+    call_action("package_patch", {"user": "ed-editor"}, id="cohort", grant_days=30)
+    first = decide("rita-reviewer", ask("ann")["id"], "approve")["results"][0]["grant"]
+    decide("rita-reviewer", ask("ann")["id"], "approve")  # the renewal
+    call_action("governance_grant_revoke", {"user": "rita-reviewer"}, id=first["id"], reason="Misuse")
+    assert show("ann")["governance"]["reason"] == "grant_expired"
+    states = {g["state"] for g in call_action("governance_grant_list", {"user": "ann"})["results"]}
+    assert states == {"revoked"}
+
+
+def test_moving_the_dataset_moves_its_requests_to_the_new_organisation(site):
+    req = ask("ann")
+    grant = decide("rita-reviewer", ask("bob")["id"], "approve")["results"][0]["grant"]
+    call_action("organization_member_create", {"ignore_auth": True}, id="other-org",
+                username="ed-editor", role="editor")
+    call_action("package_patch", {"user": "ed-editor"}, id="cohort", owner_org="other-org")
+    with pytest.raises(tk.NotAuthorized):
+        call_action("governance_request_show", {"user": "rita-reviewer", "ignore_auth": False}, id=req["id"])
+    with pytest.raises(tk.NotAuthorized):
+        call_action("governance_grant_revoke", {"user": "rita-reviewer", "ignore_auth": False},
+                    id=grant["id"], reason="Not ours any more")
+    assert decide("olga-other-admin", req["id"], "approve")["results"][0]["state"] == "approved"
+    assert call_action("governance_grant_revoke", {"user": "olga-other-admin"}, id=grant["id"],
+                       reason="Review")["state"] == "revoked"
+
+
+def test_newest_first_and_empty_or_huge_paging_values(site):
+    first, second = ask("ann"), ask("bob")
+    newest = call_action("governance_request_list", {"user": "rita-reviewer"}, sort="newest")
+    assert [r["id"] for r in newest["results"]] == [second["id"], first["id"]]
+    assert call_action("governance_request_list", {"user": "rita-reviewer"}, page="", limit="")["count"] == 2
+    for field, value in (("page", "99999999999"), ("limit", "x"), ("sort", "random"),
+                         ("older_than_days", "10000000")):
+        with pytest.raises(tk.ValidationError) as err:
+            call_action("governance_request_list", {"user": "rita-reviewer"}, **{field: value})
+        assert field in err.value.error_dict
+
+
+def test_grant_days_has_a_ceiling(site):
+    with pytest.raises(tk.ValidationError) as err:
+        call_action("package_patch", {"user": "ed-editor"}, id="cohort", grant_days=10**7)
+    assert "grant_days" in err.value.error_dict

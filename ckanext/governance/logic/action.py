@@ -6,6 +6,7 @@ functions are never replaced.
 """
 from __future__ import annotations
 
+import contextvars
 import difflib
 import json
 from typing import Any
@@ -44,6 +45,9 @@ __all__ = [
     "package_create",
     "package_update",
     "package_patch",
+    "bulk_update_public",
+    "bulk_update_private",
+    "package_owner_org_update",
     "package_show",
     "resource_show",
     "package_search",
@@ -62,6 +66,10 @@ PENDING = "governance_pending_fields"
 READ_ONLY = ("governance", "governance_warnings")
 # "I have read the publication warnings": in the context once taken from the call.
 CONFIRM = "governance_confirm"
+GRANT_DAYS_MAX = 36_500
+# Set while CKAN's organisation bulk "make public/private" runs: its form
+# cannot ask for confirmation, so its changes are warned of (and recorded).
+_BULK = contextvars.ContextVar("governance_bulk", default=False)
 
 
 def _take_fields(context: Context, data_dict: DataDict) -> None:
@@ -109,17 +117,20 @@ def _take_fields(context: Context, data_dict: DataDict) -> None:
         else:
             try:
                 days = int(value)
-                if isinstance(value, bool) or days < 0 or str(days) != str(value).strip():
+                if (isinstance(value, bool) or not 0 <= days <= GRANT_DAYS_MAX
+                        or str(days) != str(value).strip()):
                     raise ValueError
                 fields["grant_days"] = days
             except (TypeError, ValueError):
-                errors["grant_days"] = [tk._("Must be a whole number of days (0: grants do not expire)")]
+                errors["grant_days"] = [tk._(
+                    "Must be a whole number of days from 0 (grants do not expire) to {n}").format(
+                        n=GRANT_DAYS_MAX)]
     confirm = data_dict.pop(CONFIRM, None)
     if errors:
         raise tk.ValidationError(errors)
     # Always reset: an outer call's fields must not leak into a nested one.
     context[PENDING] = fields  # type: ignore[literal-required]
-    context[CONFIRM] = confirm not in (None, "", False) and tk.asbool(confirm)  # type: ignore[literal-required]
+    context[CONFIRM] = publication.is_true(confirm) if confirm is not None else False  # type: ignore[literal-required]
 
 
 def _present(context: Context, pkg_dict: dict[str, Any]) -> dict[str, Any]:
@@ -154,6 +165,7 @@ def package_update(up: Action, context: Context, data_dict: DataDict):
     pkg = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
     fields = context.pop(PENDING, {})  # type: ignore[misc]
     outcome = None
+    owner_before = pkg.owner_org if pkg is not None else None
     if pkg is not None:
         tk.check_access("package_update", dict(context), data_dict)
         if fields:
@@ -174,6 +186,10 @@ def package_update(up: Action, context: Context, data_dict: DataDict):
         raise
     if isinstance(result, dict):
         _present(context, result)
+        if owner_before is not None and result.get("owner_org") not in (None, owner_before):
+            requests.follow_owner(pkg.id, result["owner_org"])  # type: ignore[union-attr]
+            if not context.get("defer_commit"):
+                model.Session.commit()
         _publication_done(context, result, outcome)
     return result
 
@@ -201,7 +217,7 @@ def _publication_check(context: Context, pkg: model.Package | None, data_dict: D
     outcome["confirmed"] = bool(context.get(CONFIRM))
     # The web form's last stage cannot ask for confirmation: finishing a draft warns.
     finishing_draft = pkg is not None and pkg.state == "draft"
-    if mode == "confirm" and not outcome["confirmed"] and not finishing_draft:
+    if mode == "confirm" and not outcome["confirmed"] and not finishing_draft and not _BULK.get():
         raise tk.ValidationError({CONFIRM: [
             f"{w['code']}: {w['message']}" for w in outcome["warnings"]]})
     return outcome
@@ -218,8 +234,9 @@ def _publication_done(context: Context, result: dict[str, Any], outcome: dict[st
         actor_id=access.viewer_for(context).user_id, package_id=result.get("id"),
         organization_id=result.get("owner_org"),
         detail={"more_reachable": outcome["more_reachable"], "mode": config.publication_mode(),
-                "warnings": [{"code": w["code"], "item_id": w["item"]["id"]}
-                             for w in outcome["warnings"]]},
+                # Codes only: the ids the publisher could see may be private
+                # datasets that the ledger's other readers may not know of.
+                "warnings": [w["code"] for w in outcome["warnings"]]},
     )
     if not context.get("defer_commit"):
         model.Session.commit()
@@ -232,6 +249,39 @@ def package_patch(up: Action, context: Context, data_dict: DataDict):
     if {"access_tier", "embargo_until", "embargo_reason", "agreement"} & set(data_dict):
         _take_fields(dict(context), dict(data_dict))
     return up(context, data_dict)
+
+
+def _bulk(up: Action, context: Context, data_dict: DataDict):
+    token = _BULK.set(True)
+    try:
+        return up(context, data_dict)
+    finally:
+        _BULK.reset(token)
+
+
+@tk.chained_action
+def bulk_update_public(up: Action, context: Context, data_dict: DataDict):
+    """CKAN's organisation bulk "Make public": each dataset's publication
+    warnings are recorded; the bulk form cannot ask for confirmation."""
+    return _bulk(up, context, data_dict)
+
+
+@tk.chained_action
+def bulk_update_private(up: Action, context: Context, data_dict: DataDict):
+    return _bulk(up, context, data_dict)
+
+
+@tk.chained_action
+def package_owner_org_update(up: Action, context: Context, data_dict: DataDict):
+    """Moving a dataset moves its access requests and grants to the new
+    organisation's reviewers."""
+    result = up(context, data_dict)
+    pkg = model.Package.get(data_dict.get("id") or "")
+    if pkg is not None:
+        requests.follow_owner(pkg.id, pkg.owner_org)
+        if not context.get("defer_commit"):  # package_update calls it inside its own
+            model.Session.commit()
+    return result
 
 
 @tk.side_effect_free
@@ -585,6 +635,7 @@ def governance_acceptance_list(context: Context, data_dict: DataDict) -> dict[st
     :param user: id or name of the user who accepted (optional)
     :param since: ISO 8601 date or date-time, inclusive (optional; a date is 00:00 UTC)
     :param until: ISO 8601 date or date-time, exclusive (optional)
+    :param sort: ``oldest`` (default) or ``newest`` first (optional)
     :param page: page number, from 1 (optional, default 1)
     :param limit: acceptances per page (optional, default 100, at most 1000)
 
@@ -601,7 +652,7 @@ def governance_acceptance_list(context: Context, data_dict: DataDict) -> dict[st
     filters = acceptance_filters(data_dict)
     limit = min(int(data_dict.get("limit", 100)), EVENT_PAGE_MAX)
     page = int(data_dict.get("page", 1))
-    query = agreements.select_acceptances(user, filters)
+    query = agreements.select_acceptances(user, filters, newest=data_dict.get("sort") == "newest")
     count = model.Session.execute(
         sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     ).scalar_one()
@@ -718,11 +769,13 @@ def _request(data_dict: DataDict) -> Any:
     return req
 
 
-def _shown_request(req: Any, with_history: bool = False) -> dict[str, Any]:
+def _shown_request(req: Any, with_history: bool = False, viewer: model.User | None = None) -> dict[str, Any]:
     pkg = model.Package.get(req.package_id)
     user = model.Session.get(model.User, req.user_id)
     result = requests.request_dict(req, pkg.name if pkg else None, pkg.title if pkg else None,
                                    user.name if user else None)
+    if viewer is not None and not requests.is_reviewer(viewer, req.organization_id):
+        result["prescreen"] = []  # the reviewers' aid, not the requester's
     if with_history:
         result["history"] = requests.history(req)
         result["data_use"] = duo.describe(_data_use(req.package_id))
@@ -757,7 +810,7 @@ def governance_request_create(context: Context, data_dict: DataDict) -> dict[str
     user = _caller(context)
     req = requests.create(user, pkg, {k: data_dict.get(k) for k in REQUEST_FIELDS})
     model.Session.commit()
-    return _shown_request(req, with_history=True)
+    return _shown_request(req, with_history=True, viewer=user)
 
 
 def governance_request_update(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -770,6 +823,7 @@ def governance_request_update(context: Context, data_dict: DataDict) -> dict[str
     """
     req = _request(data_dict)
     tk.check_access("governance_request_update", context, {"id": req.id})
+    req = requests.lock([req.id])[req.id]  # a decision at the same moment waits, or wins
     requests.resubmit(_caller(context), req,
                       {k: data_dict[k] for k in REQUEST_FIELDS if k in data_dict})
     model.Session.commit()
@@ -789,7 +843,7 @@ def governance_request_show(context: Context, data_dict: DataDict) -> dict[str, 
     """
     req = _request(data_dict)
     tk.check_access("governance_request_show", context, {"id": req.id})
-    return _shown_request(req, with_history=True)
+    return _shown_request(req, with_history=True, viewer=_caller(context))
 
 
 PAGE_MAX = 1000
@@ -806,8 +860,10 @@ def governance_request_list(context: Context, data_dict: DataDict) -> dict[str, 
     :param dataset: id or name of a dataset (optional)
     :param user: id or name of the requester (optional)
     :param older_than_days: only requests made at least this many days ago (optional)
+    :param sort: ``oldest`` (default) or ``newest`` first (optional)
     :param page: from 1 (optional); :param limit: at most 1000 (optional, default 100)
-    :returns: ``{"count", "page", "limit", "results": [request, ...]}``
+    :returns: ``{"count", "page", "limit", "results": [request, ...]}``; the
+        pre-screen flags only on requests the caller reviews
     """
     tk.check_access("governance_request_list", context, data_dict)
     user = _caller(context)
@@ -816,11 +872,18 @@ def governance_request_list(context: Context, data_dict: DataDict) -> dict[str, 
     filters["older_than_days"] = data_dict.get("older_than_days")
     limit = min(int(data_dict.get("limit", 100)), PAGE_MAX)
     page = int(data_dict.get("page", 1))
-    query, counting = requests.select_requests(user, filters)
+    query, counting = requests.select_requests(user, filters, newest=data_dict.get("sort") == "newest")
     count = model.Session.execute(counting).scalar_one()
     rows = model.Session.execute(query.limit(limit).offset((page - 1) * limit)).all()
-    return {"count": count, "page": page, "limit": limit,
-            "results": [requests.request_dict(*row) for row in rows]}
+    reviewed = (None if user.sysadmin
+                else set(model.Session.execute(requests.reviewer_org_ids(user)).scalars()))
+    results = []
+    for row in rows:
+        shown = requests.request_dict(*row)
+        if reviewed is not None and shown["organization_id"] not in reviewed:
+            shown["prescreen"] = []  # the reviewers' aid, not the requester's
+        results.append(shown)
+    return {"count": count, "page": page, "limit": limit, "results": results}
 
 
 def _named_filters(data_dict: DataDict) -> dict[str, Any]:
@@ -839,6 +902,7 @@ def governance_request_withdraw(context: Context, data_dict: DataDict) -> dict[s
     message = data_dict.get("message")
     if message is not None and not isinstance(message, str):
         raise tk.ValidationError({"message": [tk._("Must be text")]})
+    req = requests.lock([req.id])[req.id]  # a decision at the same moment waits, or wins
     requests.withdraw(_caller(context), req, (message or "").strip() or None)
     model.Session.commit()
     return _shown_request(req, with_history=True)
@@ -876,7 +940,7 @@ def governance_request_decide(context: Context, data_dict: DataDict) -> dict[str
     try:
         tk.check_access("governance_request_decide", context, {"ids": ids})
         done = requests.decide(_caller(context), [found[i] for i in ids], decision, message)
-    except (tk.NotAuthorized, tk.ValidationError):
+    except Exception:
         model.Session.rollback()
         raise
     model.Session.commit()

@@ -9,8 +9,8 @@ from ckan.types import Schema, Validator
 def event_list(
     ignore_missing: Validator,
     unicode_safe: Validator,
-    int_validator: Validator,
-    is_positive_integer: Validator,
+    ignore_empty: Validator,
+    governance_positive_int: Validator,
     governance_event_kind: Validator,
     governance_utc_datetime: Validator,
 ) -> Schema:
@@ -21,8 +21,8 @@ def event_list(
         "kind": [ignore_missing, unicode_safe, governance_event_kind],
         "since": [ignore_missing, governance_utc_datetime],
         "until": [ignore_missing, governance_utc_datetime],
-        "page": [ignore_missing, int_validator, is_positive_integer],
-        "limit": [ignore_missing, int_validator, is_positive_integer],
+        "page": [ignore_empty, governance_positive_int],
+        "limit": [ignore_empty, governance_positive_int],
     }
 
 
@@ -30,20 +30,22 @@ def event_list(
 def acceptance_list(
     ignore_missing: Validator,
     unicode_safe: Validator,
-    int_validator: Validator,
-    is_positive_integer: Validator,
+    ignore_empty: Validator,
+    governance_positive_int: Validator,
     governance_utc_datetime: Validator,
+    governance_sort: Validator,
 ) -> Schema:
     return {
         "organization": [ignore_missing, unicode_safe],
         "agreement": [ignore_missing, unicode_safe],
-        "version": [ignore_missing, int_validator, is_positive_integer],
+        "version": [ignore_empty, governance_positive_int],
         "dataset": [ignore_missing, unicode_safe],
         "user": [ignore_missing, unicode_safe],
         "since": [ignore_missing, governance_utc_datetime],
         "until": [ignore_missing, governance_utc_datetime],
-        "page": [ignore_missing, int_validator, is_positive_integer],
-        "limit": [ignore_missing, int_validator, is_positive_integer],
+        "sort": [ignore_empty, governance_sort],
+        "page": [ignore_empty, governance_positive_int],
+        "limit": [ignore_empty, governance_positive_int],
     }
 
 
@@ -51,18 +53,20 @@ def acceptance_list(
 def request_list(
     ignore_missing: Validator,
     unicode_safe: Validator,
-    int_validator: Validator,
-    is_positive_integer: Validator,
+    ignore_empty: Validator,
+    governance_positive_int: Validator,
     governance_request_state: Validator,
+    governance_sort: Validator,
 ) -> Schema:
     return {
         "state": [ignore_missing, unicode_safe, governance_request_state],
         "organization": [ignore_missing, unicode_safe],
         "dataset": [ignore_missing, unicode_safe],
         "user": [ignore_missing, unicode_safe],
-        "older_than_days": [ignore_missing, int_validator, is_positive_integer],
-        "page": [ignore_missing, int_validator, is_positive_integer],
-        "limit": [ignore_missing, int_validator, is_positive_integer],
+        "older_than_days": [ignore_empty, governance_positive_int],
+        "sort": [ignore_empty, governance_sort],
+        "page": [ignore_empty, governance_positive_int],
+        "limit": [ignore_empty, governance_positive_int],
     }
 
 
@@ -70,8 +74,8 @@ def request_list(
 def grant_list(
     ignore_missing: Validator,
     unicode_safe: Validator,
-    int_validator: Validator,
-    is_positive_integer: Validator,
+    ignore_empty: Validator,
+    governance_positive_int: Validator,
     governance_grant_state: Validator,
 ) -> Schema:
     return {
@@ -79,6 +83,6 @@ def grant_list(
         "organization": [ignore_missing, unicode_safe],
         "dataset": [ignore_missing, unicode_safe],
         "user": [ignore_missing, unicode_safe],
-        "page": [ignore_missing, int_validator, is_positive_integer],
-        "limit": [ignore_missing, int_validator, is_positive_integer],
+        "page": [ignore_empty, governance_positive_int],
+        "limit": [ignore_empty, governance_positive_int],
     }

@@ -8,13 +8,33 @@ import ckan.plugins.toolkit as tk
 
 from .. import events
 
-__all__ = ["governance_event_kind", "governance_grant_state", "governance_request_state",
-           "governance_utc_datetime"]
+__all__ = ["governance_event_kind", "governance_grant_state", "governance_positive_int",
+           "governance_request_state", "governance_sort", "governance_utc_datetime"]
+
+# Larger numbers for pages, limits, versions or ages mean nothing but can overflow.
+INT_MAX = 1_000_000
 
 
 def governance_event_kind(value: Any) -> Any:
     if value not in events.KINDS:
         raise tk.Invalid(tk._("Unknown event kind. Known kinds: {}").format(", ".join(events.KINDS)))
+    return value
+
+
+def governance_positive_int(value: Any) -> int:
+    """A whole number from 1 to INT_MAX (an empty value is left out before this)."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise tk.Invalid(tk._("Must be a whole number"))
+    if isinstance(value, bool) or not 1 <= number <= INT_MAX:
+        raise tk.Invalid(tk._("Must be a whole number from 1 to {n}").format(n=INT_MAX))
+    return number
+
+
+def governance_sort(value: Any) -> Any:
+    if value not in ("oldest", "newest"):
+        raise tk.Invalid(tk._("Must be oldest or newest"))
     return value
 
 
