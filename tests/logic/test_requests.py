@@ -490,7 +490,7 @@ def test_newest_first_and_empty_or_huge_paging_values(site):
     newest = call_action("governance_request_list", {"user": "rita-reviewer"}, sort="newest")
     assert [r["id"] for r in newest["results"]] == [second["id"], first["id"]]
     assert call_action("governance_request_list", {"user": "rita-reviewer"}, page="", limit="")["count"] == 2
-    for field, value in (("page", "99999999999"), ("limit", "x"), ("sort", "random"),
+    for field, value in (("page", "99999999999"), ("page", 0), ("limit", "x"), ("sort", "random"),
                          ("older_than_days", "10000000")):
         with pytest.raises(tk.ValidationError) as err:
             call_action("governance_request_list", {"user": "rita-reviewer"}, **{field: value})

@@ -9,7 +9,7 @@ from ckan.types import Schema, Validator
 def event_list(
     ignore_missing: Validator,
     unicode_safe: Validator,
-    ignore_empty: Validator,
+    governance_ignore_blank: Validator,
     governance_positive_int: Validator,
     governance_event_kind: Validator,
     governance_utc_datetime: Validator,
@@ -21,8 +21,8 @@ def event_list(
         "kind": [ignore_missing, unicode_safe, governance_event_kind],
         "since": [ignore_missing, governance_utc_datetime],
         "until": [ignore_missing, governance_utc_datetime],
-        "page": [ignore_empty, governance_positive_int],
-        "limit": [ignore_empty, governance_positive_int],
+        "page": [governance_ignore_blank, governance_positive_int],
+        "limit": [governance_ignore_blank, governance_positive_int],
     }
 
 
@@ -30,7 +30,7 @@ def event_list(
 def acceptance_list(
     ignore_missing: Validator,
     unicode_safe: Validator,
-    ignore_empty: Validator,
+    governance_ignore_blank: Validator,
     governance_positive_int: Validator,
     governance_utc_datetime: Validator,
     governance_sort: Validator,
@@ -38,14 +38,14 @@ def acceptance_list(
     return {
         "organization": [ignore_missing, unicode_safe],
         "agreement": [ignore_missing, unicode_safe],
-        "version": [ignore_empty, governance_positive_int],
+        "version": [governance_ignore_blank, governance_positive_int],
         "dataset": [ignore_missing, unicode_safe],
         "user": [ignore_missing, unicode_safe],
         "since": [ignore_missing, governance_utc_datetime],
         "until": [ignore_missing, governance_utc_datetime],
-        "sort": [ignore_empty, governance_sort],
-        "page": [ignore_empty, governance_positive_int],
-        "limit": [ignore_empty, governance_positive_int],
+        "sort": [governance_ignore_blank, governance_sort],
+        "page": [governance_ignore_blank, governance_positive_int],
+        "limit": [governance_ignore_blank, governance_positive_int],
     }
 
 
@@ -53,7 +53,7 @@ def acceptance_list(
 def request_list(
     ignore_missing: Validator,
     unicode_safe: Validator,
-    ignore_empty: Validator,
+    governance_ignore_blank: Validator,
     governance_positive_int: Validator,
     governance_request_state: Validator,
     governance_sort: Validator,
@@ -63,10 +63,10 @@ def request_list(
         "organization": [ignore_missing, unicode_safe],
         "dataset": [ignore_missing, unicode_safe],
         "user": [ignore_missing, unicode_safe],
-        "older_than_days": [ignore_empty, governance_positive_int],
-        "sort": [ignore_empty, governance_sort],
-        "page": [ignore_empty, governance_positive_int],
-        "limit": [ignore_empty, governance_positive_int],
+        "older_than_days": [governance_ignore_blank, governance_positive_int],
+        "sort": [governance_ignore_blank, governance_sort],
+        "page": [governance_ignore_blank, governance_positive_int],
+        "limit": [governance_ignore_blank, governance_positive_int],
     }
 
 
@@ -74,7 +74,7 @@ def request_list(
 def grant_list(
     ignore_missing: Validator,
     unicode_safe: Validator,
-    ignore_empty: Validator,
+    governance_ignore_blank: Validator,
     governance_positive_int: Validator,
     governance_grant_state: Validator,
 ) -> Schema:
@@ -83,6 +83,6 @@ def grant_list(
         "organization": [ignore_missing, unicode_safe],
         "dataset": [ignore_missing, unicode_safe],
         "user": [ignore_missing, unicode_safe],
-        "page": [ignore_empty, governance_positive_int],
-        "limit": [ignore_empty, governance_positive_int],
+        "page": [governance_ignore_blank, governance_positive_int],
+        "limit": [governance_ignore_blank, governance_positive_int],
     }

@@ -8,7 +8,8 @@ import ckan.plugins.toolkit as tk
 
 from .. import events
 
-__all__ = ["governance_event_kind", "governance_grant_state", "governance_positive_int",
+__all__ = ["governance_event_kind", "governance_grant_state", "governance_ignore_blank",
+           "governance_positive_int",
            "governance_request_state", "governance_sort", "governance_utc_datetime"]
 
 # Larger numbers for pages, limits, versions or ages mean nothing but can overflow.
@@ -19,6 +20,17 @@ def governance_event_kind(value: Any) -> Any:
     if value not in events.KINDS:
         raise tk.Invalid(tk._("Unknown event kind. Known kinds: {}").format(", ".join(events.KINDS)))
     return value
+
+
+def governance_ignore_blank(key: Any, data: dict[Any, Any], errors: Any, context: Any) -> None:
+    """Leave out a missing, null or blank value (a form's empty field); unlike
+    CKAN's ignore_empty, a 0 stays, to be refused."""
+    from ckan.lib.navl.dictization_functions import StopOnError, missing
+
+    value = data.get(key)
+    if value is missing or value is None or (isinstance(value, str) and not value.strip()):
+        data.pop(key, None)
+        raise StopOnError
 
 
 def governance_positive_int(value: Any) -> int:
