@@ -8,7 +8,7 @@ export VENV
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k search -x"
 PYTEST_ARGS ?=
 
-.PHONY: test demo bench bench-export bench-embargo bench-agreements bench-requests bench-publication setup-test setup-demo setup-bench clean
+.PHONY: test demo bench bench-scale bench-export bench-embargo bench-agreements bench-requests bench-publication setup-test setup-demo setup-bench clean
 
 test: setup-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -16,9 +16,15 @@ test: setup-test
 demo: setup-demo
 	dev/demo.sh
 
-# Not part of `make test`: overhead against the same CKAN without the plugin.
+# Not part of `make test`: overhead against the same CKAN without the plugin
+# (writes benchmarks/RESULTS.md and benchmarks/ratio.png), e.g. BENCH_ARGS="--rounds 300".
 bench: setup-bench
 	$(VENV)/bin/python benchmarks/overhead.py $(BENCH_ARGS)
+
+# 100,000 datasets, 1,000,000 acceptances, 100,000 requests, 1,000,000 events
+# against a small seed: query counts, timings, the lift's plan, export memory.
+bench-scale: setup-bench
+	$(VENV)/bin/python benchmarks/scale.py $(BENCH_ARGS)
 
 # Peak memory of the ledger's CSV export at 100k and 1M events.
 bench-export: setup-bench

@@ -27,10 +27,21 @@ SELECT now() - make_interval(secs => g), 'download', 'user-' || (g %% 5000),
 """
 
 
-def psql(sql: str) -> None:
-    env = dict(os.environ, PGPASSWORD="pass")
-    subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "ckan_default", "-d", "ckan_bench",
-                    "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, env=env)
+psql = overhead.psql  # the other benchmarks import it from here
+
+
+def export_peak(ini: str, env: dict[str, str]) -> tuple[float, float]:
+    """Export every event to /dev/null in a child process: (seconds, peak RSS in MiB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [overhead.CKAN, "-c", ini, "governance", "events", "export", "--output", "/dev/null"],
+        env=env, stderr=subprocess.DEVNULL,
+    )
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        sys.exit(f"export failed with status {status}")
+    return elapsed, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -46,16 +57,8 @@ def main() -> None:
     for size in SIZES:
         psql("TRUNCATE governance_event")
         psql(LOAD % size)
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [overhead.CKAN, "-c", str(ini), "governance", "events", "export", "--output", "/dev/null"],
-            env=env, stderr=subprocess.DEVNULL,
-        )
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        if status != 0:
-            sys.exit(f"export failed with status {status}")
-        print(f"{size:>10,} {elapsed:>9.1f} {usage.ru_maxrss / 1024:>8.0f} MB")
+        elapsed, peak = export_peak(str(ini), env)
+        print(f"{size:>10,} {elapsed:>9.1f} {peak:>8.0f} MB")
     psql("TRUNCATE governance_event")
 
 

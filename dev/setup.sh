@@ -4,7 +4,7 @@
 #
 #   dev/setup.sh test   PostgreSQL (ckan_test + datastore_test), Redis, .venv, Chromium
 #   dev/setup.sh demo   PostgreSQL (ckan_demo + datastore_demo), Redis, .venv
-#   dev/setup.sh bench  PostgreSQL (ckan_bench), Redis, .venv
+#   dev/setup.sh bench  PostgreSQL (ckan_bench + datastore_bench), Redis, .venv, matplotlib
 #
 # Needs root for the system packages (apt-get) and PostgreSQL roles; everything
 # else lives in the checkout (.venv, .data).
@@ -133,6 +133,23 @@ init_database() {  # ini
     logged psql_su -f "$ROOT/.data/datastore-permissions.sql"
 }
 
+ensure_bench_tools() {
+    # The plot of `make bench` (benchmarks/ratio.png); not needed by the tests.
+    if ! "$VENV/bin/python" -c "import matplotlib" 2>/dev/null; then
+        say "installing matplotlib into $VENV"
+        "$VENV/bin/pip" install -q "matplotlib>=3.8,<4"
+    fi
+}
+
+bench_datastore_permissions() {
+    # The same script as for tests, for datastore_bench, from the benchmark's own ini.
+    mkdir -p "$ROOT/.data/bench"
+    local ini="$ROOT/.data/bench/permissions.ini"
+    "$VENV/bin/python" "$ROOT/benchmarks/overhead.py" --write-ini "$ini"
+    "$VENV/bin/ckan" -c "$ini" datastore set-permissions 2>>"$LOG" > "$ROOT/.data/bench/datastore-permissions.sql"
+    logged psql_su -f "$ROOT/.data/bench/datastore-permissions.sql"
+}
+
 mkdir -p "$ROOT/.data"
 LOG="$ROOT/.data/setup.log"
 : > "$LOG"
@@ -150,6 +167,7 @@ case "$TARGET" in
         ;;
     bench)
         ensure_database ckan_bench "$PG_USER"
+        ensure_database datastore_bench "$PG_USER"
         ;;
     *) die "unknown target $TARGET (test|demo|bench)" ;;
 esac
@@ -161,6 +179,10 @@ case "$TARGET" in
         init_database "$ROOT/test.ini"
         ;;
     demo) init_database "$ROOT/dev/demo.ini" ;;
-    bench) ;;  # benchmarks/overhead.py resets and seeds its database itself
+    bench)
+        # benchmarks/overhead.py resets and seeds its databases itself.
+        ensure_bench_tools
+        bench_datastore_permissions
+        ;;
 esac
 say "ready"
