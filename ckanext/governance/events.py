@@ -79,8 +79,9 @@ def visible_to(user: model.User | None) -> sa.ColumnElement[bool]:
     return sa.or_(Event.actor_id == user.id, Event.organization_id.in_(admin_of(user)))
 
 
-def admin_of(user: model.User) -> sa.Select[Any]:
-    """Ids of the active organisations the user is an admin of (a subquery)."""
+def admin_of(user: model.User, capacities: tuple[str, ...] = ("admin",)) -> sa.Select[Any]:
+    """Ids of the active organisations where the user holds one of
+    ``capacities`` (by default: is an admin), as a subquery."""
     return (
         sa.select(model.Member.group_id)
         .join(model.Group, model.Group.id == model.Member.group_id)
@@ -88,7 +89,7 @@ def admin_of(user: model.User) -> sa.Select[Any]:
             model.Member.table_name == "user",
             model.Member.table_id == user.id,
             model.Member.state == "active",
-            model.Member.capacity == "admin",
+            model.Member.capacity.in_(capacities),
             model.Group.is_organization.is_(True),
             model.Group.state == "active",
         )

@@ -60,18 +60,7 @@ def reviewer_capacities() -> tuple[str, ...]:
 
 def reviewer_org_ids(user: model.User) -> sa.Select[Any]:
     """Ids of the active organisations the user reviews requests of (a subquery)."""
-    return (
-        sa.select(model.Member.group_id)
-        .join(model.Group, model.Group.id == model.Member.group_id)
-        .where(
-            model.Member.table_name == "user",
-            model.Member.table_id == user.id,
-            model.Member.state == "active",
-            model.Member.capacity.in_(reviewer_capacities()),
-            model.Group.is_organization.is_(True),
-            model.Group.state == "active",
-        )
-    )
+    return events.admin_of(user, reviewer_capacities())
 
 
 def is_reviewer(user: model.User | None, org_id: str | None) -> bool:
