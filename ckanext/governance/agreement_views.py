@@ -35,11 +35,9 @@ def _organization(id: str) -> dict[str, Any]:
 
 
 def _can_manage(org_id: str) -> bool:
-    try:
-        tk.check_access("governance_agreement_create", _context(), {"owner_org": org_id})  # type: ignore[arg-type]
-    except tk.NotAuthorized:
-        return False
-    return True
+    from .helpers import governance_can_manage_agreements
+
+    return governance_can_manage_agreements(org_id)
 
 
 def _can_audit(org_id: str) -> bool:

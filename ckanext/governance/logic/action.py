@@ -650,15 +650,10 @@ def governance_acceptance_list(context: Context, data_dict: DataDict) -> dict[st
     tk.check_access("governance_acceptance_list", context, data_dict)
     user = model.User.get(access.viewer_for(context).user_id or "")
     filters = acceptance_filters(data_dict)
-    limit = min(int(data_dict.get("limit", 100)), EVENT_PAGE_MAX)
-    page = int(data_dict.get("page", 1))
     query = agreements.select_acceptances(user, filters, newest=data_dict.get("sort") == "newest")
-    count = model.Session.execute(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    ).scalar_one()
-    rows = model.Session.execute(query.limit(limit).offset((page - 1) * limit)).all()
-    return {"count": count, "page": page, "limit": limit,
-            "results": agreements.acceptance_dicts(rows, access.utcnow())}
+    result, rows = _page(data_dict, query)
+    result["results"] = agreements.acceptance_dicts(rows.all(), access.utcnow())
+    return result
 
 
 def acceptance_filters(data_dict: DataDict) -> dict[str, Any]:
@@ -672,7 +667,21 @@ def acceptance_filters(data_dict: DataDict) -> dict[str, Any]:
     return filters
 
 
-EVENT_PAGE_MAX = 1000
+PAGE_MAX = 1000
+
+
+def _page(data_dict: DataDict, query: sa.Select[Any], counting: sa.Select[Any] | None = None
+          ) -> tuple[dict[str, Any], Any]:
+    """One page of a list action's (validated) ``page``/``limit``: the
+    ``{"count", "page", "limit"}`` of the answer, and the page's rows.
+    ``counting`` counts the matches when a cheaper query than the page's can."""
+    limit = min(int(data_dict.get("limit", 100)), PAGE_MAX)
+    page = int(data_dict.get("page", 1))
+    if counting is None:
+        counting = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    count = model.Session.execute(counting).scalar_one()
+    rows = model.Session.execute(query.limit(limit).offset((page - 1) * limit))
+    return {"count": count, "page": page, "limit": limit}, rows
 
 
 @tk.side_effect_free
@@ -699,15 +708,9 @@ def governance_event_list(context: Context, data_dict: DataDict) -> dict[str, An
     tk.check_access("governance_event_list", context, data_dict)
     user = model.User.get(access.viewer_for(context).user_id or "")
     filters = _event_filters(data_dict)
-    limit = min(int(data_dict.get("limit", 100)), EVENT_PAGE_MAX)
-    page = int(data_dict.get("page", 1))
-    query = events.select_events(user, filters)
-    count = model.Session.execute(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    ).scalar_one()
-    rows = model.Session.execute(query.limit(limit).offset((page - 1) * limit)).scalars()
-    return {"count": count, "page": page, "limit": limit,
-            "results": [events.as_dict(e) for e in rows]}
+    result, rows = _page(data_dict, events.select_events(user, filters))
+    result["results"] = [events.as_dict(e) for e in rows.scalars()]
+    return result
 
 
 def _event_filters(data_dict: DataDict) -> dict[str, Any]:
@@ -846,9 +849,6 @@ def governance_request_show(context: Context, data_dict: DataDict) -> dict[str, 
     return _shown_request(req, with_history=True, viewer=_caller(context))
 
 
-PAGE_MAX = 1000
-
-
 @tk.side_effect_free
 @tk.validate(schema.request_list)
 def governance_request_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -870,20 +870,17 @@ def governance_request_list(context: Context, data_dict: DataDict) -> dict[str, 
     filters = _named_filters(data_dict)
     filters["state"] = data_dict.get("state")
     filters["older_than_days"] = data_dict.get("older_than_days")
-    limit = min(int(data_dict.get("limit", 100)), PAGE_MAX)
-    page = int(data_dict.get("page", 1))
     query, counting = requests.select_requests(user, filters, newest=data_dict.get("sort") == "newest")
-    count = model.Session.execute(counting).scalar_one()
-    rows = model.Session.execute(query.limit(limit).offset((page - 1) * limit)).all()
+    result, rows = _page(data_dict, query, counting)
     reviewed = (None if user.sysadmin
                 else set(model.Session.execute(requests.reviewer_org_ids(user)).scalars()))
-    results = []
-    for row in rows:
+    result["results"] = []
+    for row in rows.all():
         shown = requests.request_dict(*row)
         if reviewed is not None and shown["organization_id"] not in reviewed:
             shown["prescreen"] = []  # the reviewers' aid, not the requester's
-        results.append(shown)
-    return {"count": count, "page": page, "limit": limit, "results": results}
+        result["results"].append(shown)
+    return result
 
 
 def _named_filters(data_dict: DataDict) -> dict[str, Any]:
@@ -988,14 +985,9 @@ def governance_grant_list(context: Context, data_dict: DataDict) -> dict[str, An
     filters = _named_filters(data_dict)
     filters["state"] = data_dict.get("state")
     now = access.utcnow()
-    limit = min(int(data_dict.get("limit", 100)), PAGE_MAX)
-    page = int(data_dict.get("page", 1))
-    query = requests.select_grants(user, filters, now)
-    count = model.Session.execute(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-    rows = model.Session.execute(query.limit(limit).offset((page - 1) * limit)).all()
-    return {"count": count, "page": page, "limit": limit,
-            "results": [requests.grant_dict(*row, now) for row in rows]}
+    result, rows = _page(data_dict, requests.select_grants(user, filters, now))
+    result["results"] = [requests.grant_dict(*row, now) for row in rows.all()]
+    return result
 
 
 def governance_grant_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
