@@ -44,7 +44,7 @@ def publish_in_form(page, live_server):
 
 def kinds():
     model.Session.remove()
-    return [e.kind for e in model.Session.query(Event).filter(Event.kind.like("publication%"))]
+    return [e.kind for e in model.Session.query(Event).filter(Event.kind.like("publication%")).order_by(Event.id)]
 
 
 def test_publisher_sees_the_warnings_goes_back_then_publishes_anyway(site, live_server, page, log_in, artifacts_dir):
