@@ -106,3 +106,26 @@ def test_rebuilding_the_whole_index_keeps_gated_urls_out(editor, cli):
     assert "open.csv" in indexed(opened["id"])
     found = call_action("package_search", dict(editor["ctx"]), q="name:rivers")["results"][0]
     assert found["resources"][0]["url"] == URL
+
+
+def test_only_those_who_may_edit_see_check_before_publishing(app, editor):
+    """The button rides on CKAN's "Manage": editors get both, others neither."""
+    make(editor, "open")
+    reader = factories.User()
+    call_action("organization_member_create", id=editor["org"]["id"], username=reader["name"],
+                role="member")
+    pages = {
+        "editor": app.get("/dataset/rivers", headers=_auth(editor["user"])).body,
+        "member": app.get("/dataset/rivers", headers=_auth(reader)).body,
+        "anonymous": app.get("/dataset/rivers").body,
+    }
+    assert "governance-check-publication" in pages["editor"]
+    assert "/dataset/edit/rivers" in pages["editor"]
+    for who in ("member", "anonymous"):
+        assert "governance-check-publication" not in pages[who], who
+        assert "/dataset/edit/rivers" not in pages[who], who
+
+
+def _auth(user) -> dict[str, str]:
+    token = call_action("api_token_create", {"ignore_auth": True}, user=user["name"], name="t")
+    return {"Authorization": token["token"]}

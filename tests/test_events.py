@@ -143,6 +143,18 @@ def test_download_of_gated_data_is_recorded_and_of_open_data_not(org, app):
     assert model.Session.query(Event).filter_by(kind="download").count() == 1
 
 
+def test_a_download_that_hands_out_nothing_is_not_recorded(org, app):
+    """CKAN answers 404 when the address names another dataset than the
+    resource's: the guard let the request through, but nobody took anything."""
+    ctx = {"user": org["editor"]["name"]}
+    token = call_action("api_token_create", dict(ctx), user=org["editor"]["name"], name="t")["token"]
+    res_id = org["pkg"]["resources"][0]["id"]
+    resp = app.get(f"/dataset/no-such-dataset/resource/{res_id}/download",
+                   headers={"Authorization": token}, follow_redirects=False, status=404)
+    assert "files.example.org" not in resp.body
+    assert model.Session.query(Event).filter_by(kind="download").count() == 0
+
+
 @pytest.mark.ckan_config("ckanext.governance.log_downloads", "false")
 def test_download_logging_can_be_turned_off(org, app):
     token = call_action("api_token_create", {"user": org["editor"]["name"]},

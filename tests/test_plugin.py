@@ -53,3 +53,22 @@ def test_governance_group_is_listed_by_ckan_help(cli):
     result = cli.invoke(ckan_cli, ["governance", "--help"])
     assert result.exit_code == 0, result.output
     assert "status" in result.output
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_the_decision_function_runs_the_statement_the_benchmarks_explain():
+    """Migration 007 froze the decision's query into governance_dataset_facts;
+    access._FACTS_SQL is the same query as text (for EXPLAIN). A change to one
+    without the other would make the benchmarks explain a query nobody runs."""
+    from ckanext.governance import access
+
+    with model.meta.engine.connect() as conn:
+        source, settings = conn.execute(sa.text(
+            "SELECT prosrc, proconfig FROM pg_proc WHERE proname = 'governance_dataset_facts'"
+        )).one()
+    query = source.split("RETURN QUERY", 1)[1].rsplit(";", 1)[0]
+    as_text = (access._FACTS_SQL.text.replace(":user_id", "p_user_id").replace(":ids", "p_ids")
+               .replace("CAST(:now AS timestamptz)", "p_now"))
+    assert " ".join(query.split()) == " ".join(as_text.split())
+    # Planned once per connection: the generic plan is kept.
+    assert "plan_cache_mode=force_generic_plan" in settings

@@ -77,3 +77,37 @@ def test_package_search_costs_the_same_extra_queries_for_10_and_100_results(cata
     print(f"{who or 'anonymous'}: extra queries 10 rows={extra_10}, 100 rows={extra_100}")
     assert extra_10 == extra_100
     assert extra_100 <= 3
+
+
+@pytest.mark.parametrize("tier", ["open", "controlled"])
+def test_a_download_decides_once_however_often_ckan_asks(app, tier):
+    """The download route asks for the dataset four times (the guard, CKAN's
+    resource_show and its package_show, the view's package_show): one decision
+    statement serves them all, and the researcher without a grant is still refused."""
+    member, outsider = factories.User(), factories.User()
+    org = factories.Organization(users=[{"name": member["name"], "capacity": "member"}])
+    pkg = call_action("package_create", {"user": member["name"], "ignore_auth": True},
+                      name="flows", owner_org=org["id"], access_tier=tier,
+                      resources=[{"url": "https://data.example.org/zz-flows.csv"}])
+    path = f"/dataset/flows/resource/{pkg['resources'][0]['id']}/download"
+    for user, status in ((member, 302), (outsider, 302 if tier == "open" else 403)):
+        token = call_action("api_token_create", {"ignore_auth": True},
+                            user=user["name"], name="t")["token"]
+        decisions = []
+
+        def record(conn, cursor, statement, parameters, *rest):
+            if "governance_dataset_facts" in statement and pkg["id"] in str(parameters):
+                decisions.append(statement)
+
+        sa.event.listen(model.meta.engine, "before_cursor_execute", record)
+        try:
+            resp = app.get(path, headers={"Authorization": token}, follow_redirects=False,
+                           status=status)
+        finally:
+            sa.event.remove(model.meta.engine, "before_cursor_execute", record)
+        # (The page header's activity count decides for other datasets.)
+        assert len(decisions) == 1, (user["name"], len(decisions))
+        if status == 302:
+            assert resp.headers["Location"] == "https://data.example.org/zz-flows.csv"
+        else:
+            assert "zz-flows" not in resp.body

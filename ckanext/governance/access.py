@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+import flask
 import sqlalchemy as sa
 
 import ckan.model as model
@@ -114,8 +115,11 @@ class _Facts:
     request_pending: bool = False  # the viewer has a request waiting for review
 
 
-# One statement for a whole page: written as SQL so it is built once and only
-# its parameters change (a user id of NULL matches no membership).
+# One statement for a whole page (a user id of NULL matches no membership).
+# It runs inside the database function governance_dataset_facts (migration
+# 007), which keeps its plan for the connection: sent as text, planning it cost
+# more than running it. This text is the function's query, kept here for
+# EXPLAIN in the benchmarks; a test checks that the two agree.
 _FACTS_SQL = sa.text("""
     SELECT p.id, p.owner_org, p.creator_user_id, gp.access_tier, gp.embargo_until,
            gp.embargo_reason,
@@ -155,6 +159,7 @@ _FACTS_SQL = sa.text("""
               ORDER BY g.expires DESC NULLS FIRST LIMIT 1) gr ON true
      WHERE p.id = ANY(:ids)
 """)
+_FACTS_CALL = sa.text("SELECT * FROM governance_dataset_facts(:user_id, :ids, :now)")
 
 
 def _dataset_facts(viewer: Viewer, package_ids: list[str]) -> dict[str, _Facts]:
@@ -170,7 +175,7 @@ def _dataset_facts(viewer: Viewer, package_ids: list[str]) -> dict[str, _Facts]:
     # Sysadmins are exempt anyway; anonymous users hold nothing.
     user_id = None if viewer.sysadmin else viewer.user_id
     rows = model.Session.execute(
-        _FACTS_SQL, {"user_id": user_id, "ids": list(package_ids), "now": utcnow()}
+        _FACTS_CALL, {"user_id": user_id, "ids": list(package_ids), "now": utcnow()}
     )
     default_tier = config.default_tier()
     facts: dict[str, _Facts] = {}
@@ -224,6 +229,7 @@ class Gate:
     agreement: str | None = None  # name of the attached agreement
     data_use: list[str] | None = None
     grant_days: int | None = None
+    owner_org: str | None = None
 
     @property
     def can_access(self) -> bool:
@@ -254,10 +260,15 @@ def gates(
     """
     ids = list(dict.fromkeys(i for i in package_ids if i))
     viewer = viewer or viewer_for(context)
+    memo = _memo()
+    who = (viewer.user_id, viewer.sysadmin)
+    result: dict[str, Gate] = {}
+    if memo is not None:
+        result = {i: memo[(who, i)] for i in ids if (who, i) in memo}
+        ids = [i for i in ids if i not in result]
     facts = _dataset_facts(viewer, ids)
     now = utcnow()
     exempt_capacity = config.exempt_capacity()
-    result: dict[str, Gate] = {}
     for pid, f in facts.items():
         # The creator of a dataset outside any organisation may edit it, so
         # must see what they edit (a redacted copy saved back would lose URLs).
@@ -276,8 +287,30 @@ def gates(
         )
         decision = policy.decide(subject, f.policy, now, exempt_capacity)
         result[pid] = Gate(pid, f.policy.tier, decision, f.policy, f.embargo_reason,
-                           f.agreement_name, f.data_use, f.grant_days)
+                           f.agreement_name, f.data_use, f.grant_days, f.owner_org)
+        if memo is not None:
+            memo[(who, pid)] = result[pid]
     return result
+
+
+_MEMO = "governance_decisions"
+
+
+def remember_decisions() -> None:
+    """Let the rest of this request reuse its decisions and restored resources.
+
+    For read-only routes that decide the same dataset several times (the
+    download route: the guard, then CKAN's resource_show, its package_show and
+    the view's own package_show). Kept on ``flask.g``, so it ends with the
+    request; routes that change what decisions depend on never turn it on.
+    """
+    setattr(flask.g, _MEMO, {})
+
+
+def _memo() -> dict[Any, Any] | None:
+    if not flask.has_app_context():
+        return None
+    return getattr(flask.g, _MEMO, None)
 
 
 def gate_for(context: Context, package_id: str) -> Gate | None:
@@ -397,8 +430,16 @@ def restore_resources(dicts: list[dict[str, Any]]) -> None:
 
     from ckan.lib import munge
 
-    rows = model.Session.execute(_RESOURCES_SQL, {"ids": [d["id"] for d in dicts]})
+    memo = _memo()
     restored: dict[str, dict[str, Any]] = {}
+    wanted = list(dict.fromkeys(d["id"] for d in dicts))
+    if memo is not None:
+        for pid in [p for p in wanted if ("resources", p) in memo]:
+            restored.update(memo[("resources", pid)])
+            wanted.remove(pid)
+    rows = model.Session.execute(_RESOURCES_SQL, {"ids": wanted}) if wanted else []
+    if memo is not None:
+        memo.update({("resources", pid): {} for pid in wanted})
     for rid, pid, ptype, url, url_type, hash_, mime_inner, cache_url, cache_updated, extras in rows:
         url = url or ""
         if url_type == "upload":
@@ -415,6 +456,8 @@ def restore_resources(dicts: list[dict[str, Any]]) -> None:
             cache_last_updated=cache_updated.isoformat() if cache_updated else None,
         )
         restored[rid] = fields
+        if memo is not None:
+            memo[("resources", pid)][rid] = fields
     for d in dicts:
         for res in d.get("resources") or []:
             if isinstance(res, dict) and res.get("id") in restored:

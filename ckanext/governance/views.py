@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import flask
 from flask import Blueprint, Response, stream_with_context
 
 import ckan.model as model
@@ -30,6 +31,9 @@ def gate_resource_data() -> Any:
     blueprint, _, name = endpoint.rpartition(".")
     if not (blueprint.endswith("resource") and name in DATA_ENDPOINTS):
         return None
+    # The route decides this dataset again in CKAN's resource_show and
+    # package_show: one decision serves the request.
+    access.remember_decisions()
     resource_id = (tk.request.view_args or {}).get("resource_id")
     resource = model.Resource.get(resource_id or "")
     if resource is None:
@@ -40,7 +44,16 @@ def gate_resource_data() -> Any:
         return None  # no such dataset: CKAN answers 404 itself
     if gate.can_access:
         if name == "download":
-            _log_download(context, resource, gate)
+            viewer_id = access.viewer_for(context).user_id
+            resource_name = resource.name
+
+            @flask.after_this_request
+            def log(response: Response) -> Response:
+                # Once CKAN answered (and only if it handed the data out), so
+                # the commit does not expire what its view still reads.
+                if response.status_code < 400:
+                    _log_download(viewer_id, resource.id, resource_name, gate)
+                return response
         return None
     pkg = resource.package
     try:
@@ -54,17 +67,17 @@ def gate_resource_data() -> Any:
     return body, 403
 
 
-def _log_download(context: Any, resource: model.Resource, gate: access.Gate) -> None:
+def _log_download(viewer_id: str | None, resource_id: str, resource_name: str | None,
+                  gate: access.Gate) -> None:
     """A download of gated data is a governance fact: record who took what."""
     if not config.log_downloads() or not access.indexed_without_urls(gate.policy):
         return
-    pkg = resource.package
     events.record(
         events.DOWNLOAD,
-        actor_id=access.viewer_for(context).user_id,
-        package_id=pkg.id,
-        organization_id=pkg.owner_org,
-        detail={"resource_id": resource.id, "resource_name": resource.name,
+        actor_id=viewer_id,
+        package_id=gate.package_id,
+        organization_id=gate.owner_org,
+        detail={"resource_id": resource_id, "resource_name": resource_name,
                 "tier": gate.tier, "reason": gate.decision.reason},
     )
     model.Session.commit()

@@ -308,7 +308,9 @@ def package_show(up: Action, context: Context, data_dict: DataDict):
 @tk.chained_action
 def resource_show(up: Action, context: Context, data_dict: DataDict):
     result = up(context, data_dict)
-    gate = _resource_gates(context, [result.get("id")]).get(result.get("id"))
+    # CKAN's resource_show loaded the resource: its dataset comes from the session.
+    resource = model.Resource.get(result.get("id") or "")
+    gate = access.gate_for(context, resource.package_id) if resource is not None else None
     if gate is None or not gate.can_access:
         access.redact_resource(result)
     return result
