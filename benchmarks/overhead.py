@@ -578,44 +578,39 @@ def report(args: argparse.Namespace, rows: list[dict], counted: dict, elapsed: f
 NOTES = """\
 ### Notes
 
-- **Where the added latency comes from.** Every kind gains at least one statement:
-  the decision (`access._FACTS_SQL`), one statement for any number of datasets,
-  with the policy, agreement, the viewer's membership, collaboration,
-  acceptance, grant and pending request as joins and sub-selects. It is sent as
-  text, so PostgreSQL plans it anew each time. Measured separately on this
-  machine (EXPLAIN ANALYZE, median of 50): for one dataset it costs 0.6–0.7 ms
-  a round trip, of which 0.23–0.35 ms planning and under 0.1 ms execution (a
-  one-table lookup costs 0.2 ms); for 100 datasets 1.0–1.4 ms. In-process,
-  package_show of an open dataset spends 1.8 ms in SQL with the plugin against
-  1.0 ms without. Against requests of 8–20 ms (the Solr stand-in answers in
-  about a millisecond, and `package_show` is served from the index's copy) that
-  alone is 5–10 %. Search adds the shaping of each result (`present_package`,
-  `policy.decide`, redaction: under 1 ms for 100 results) and larger bodies
-  (the `governance` block on every result).
-- **The download route's extra statements.** The gate of one
-  dataset is decided four times in one request: by the route's guard
-  (`views.gate_resource_data`, after looking the resource up), inside CKAN's
-  `resource_show` (which calls the chained `package_show`), by the chained
-  `resource_show`'s own `_resource_gates` (another resource lookup), and by the
-  chained `package_show` the download view calls. Gates are not memoised for
-  the request. For gated data the caller may have, each of the two
-  `package_show` calls also reloads the resource URLs the index copy lacks
-  (`access.restore_resources`), and the ledger records the download (the
-  dataset loaded, an INSERT into `governance_event` and a commit; setting
+- **Where the added latency comes from.** Every kind gains one statement, the
+  decision: `governance_dataset_facts` (migration 007), a PL/pgSQL function
+  around one query (policy, agreement, the viewer's membership, collaboration,
+  acceptance, grant and pending request) for any number of datasets. The
+  function keeps its generic plan for the connection; the same query sent as
+  text was planned anew each time, and planning cost more than running it.
+  Measured in the app on this machine (median of 300): for one dataset the
+  function takes 0.35 ms for anonymous and logged-in viewers alike, the text
+  took 0.61 ms and 0.94 ms; for 100 datasets both take about 1 ms (execution
+  then dominates). On top come a database round trip and a transaction that
+  an anonymous `package_search` of plain CKAN does not open, and Python: the
+  viewer, `policy.decide`, the `governance` block and redaction per result
+  (about 0.3 ms for 100 results), and larger bodies. Against requests of
+  8–25 ms (the Solr stand-in answers in about a millisecond, and
+  `package_show` is served from the index's copy) that is 5–20 %; the
+  target of 5 % would leave 0.4–1.2 ms for all of it.
+- **The download route** asks for the same dataset four times (the route's
+  guard, CKAN's `resource_show` and the `package_show` inside it, the view's
+  own `package_show`). The guard turns on `access.remember_decisions`, so one
+  decision and one restoring of URLs serve the request. A download of gated
+  data is recorded in the ledger (an INSERT and a commit, after CKAN answered
+  and only when it handed the data out; setting
   `ckanext.governance.log_downloads`).
-- **The dataset page's extra statements.** The plugin's `package/read.html`
-  asks `h.check_access('package_update')` for its "Check before publishing"
-  button, a check CKAN's own template has already made for its Manage button
-  and does not cache: 6 statements for a logged-in user (the user twice, the
-  organisation, the membership, the group hierarchy, the collaborator table),
-  2 for an anonymous one; plus the decision.
+- **The dataset page** shows "Check before publishing" with CKAN's own
+  "Manage" button, whose `check_access('package_update')` it reuses instead
+  of asking again (that cost 6 statements logged-in, 2 anonymous): +1.
 - `datastore_search` gains the resource lookup and the decision in the chained
-  auth function (+2). `package_search` gains the decision (+1) and, for viewers
-  who may have gated results, one statement restoring their URLs (+1), at 10 as
-  at 100 results.
+  auth function (+2). `package_search` and `package_show` gain the decision
+  (+1) and, for viewers who may have gated data, one statement restoring the
+  URLs the index copy lacks (+1), at 10 as at 100 results.
 - Latencies are of the development server (`ckan run`), one request at a time,
-  client-side; ratios within about ±0.02 of 1 are at the level of the machine's
-  noise (other work may share its two cores).
+  client-side; ratios within about ±0.03 of each other are at the level of the
+  machine's noise (other work may share its two cores).
 """
 
 
