@@ -579,11 +579,12 @@ NOTES = """\
 ### Notes
 
 - **Where the added latency comes from.** Every kind gains one statement, the
-  decision: `governance_dataset_facts` (migration 007), a PL/pgSQL function
+  decision: `governance_dataset_facts` (migrations 007, 008), a PL/pgSQL function
   around one query (policy, agreement, the viewer's membership, collaboration,
   acceptance, grant and pending request) for any number of datasets. The
-  function keeps its generic plan for the connection; the same query sent as
-  text was planned anew each time, and planning cost more than running it.
+  function keeps its generic plan for the connection and reads by index only;
+  the same query sent as text was planned anew each time, and for one dataset
+  planning cost more than running it.
   Measured in the app on this machine (median of 300): for one dataset the
   function takes 0.35 ms for anonymous and logged-in viewers alike, the text
   took 0.61 ms and 0.94 ms; for 100 datasets both take about 1 ms (execution

@@ -70,5 +70,6 @@ def test_the_decision_function_runs_the_statement_the_benchmarks_explain():
     as_text = (access._FACTS_SQL.text.replace(":user_id", "p_user_id").replace(":ids", "p_ids")
                .replace("CAST(:now AS timestamptz)", "p_now"))
     assert " ".join(query.split()) == " ".join(as_text.split())
-    # Planned once per connection: the generic plan is kept.
+    # Planned once per connection: the generic plan is kept, reading by index.
     assert "plan_cache_mode=force_generic_plan" in settings
+    assert "enable_seqscan=off" in settings

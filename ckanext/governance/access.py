@@ -116,10 +116,11 @@ class _Facts:
 
 
 # One statement for a whole page (a user id of NULL matches no membership).
-# It runs inside the database function governance_dataset_facts (migration
-# 007), which keeps its plan for the connection: sent as text, planning it cost
-# more than running it. This text is the function's query, kept here for
-# EXPLAIN in the benchmarks; a test checks that the two agree.
+# It runs inside the database function governance_dataset_facts (migrations
+# 007 and 008), which keeps its plan for the connection and reads by index
+# only: sent as text, planning it cost more than running it for one dataset.
+# This text is the function's query, kept here for EXPLAIN in the
+# benchmarks; a test checks that the two agree.
 _FACTS_SQL = sa.text("""
     SELECT p.id, p.owner_org, p.creator_user_id, gp.access_tier, gp.embargo_until,
            gp.embargo_reason,
