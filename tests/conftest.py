@@ -25,7 +25,29 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 STANDIN_FLAG = "GOVERNANCE_SOLR_STANDIN"
 
 
+# ``make test-future``: the whole session runs this many days ahead.
+CLOCK_DAYS = "GOVERNANCE_TEST_CLOCK_DAYS"
+_clock_key = pytest.StashKey[object]()
+
+
+def _move_clock(config: pytest.Config) -> None:
+    """Start the session's clock ``$GOVERNANCE_TEST_CLOCK_DAYS`` days ahead,
+    ticking; tests that travel themselves nest inside it."""
+    days = os.environ.get(CLOCK_DAYS)
+    if not days:
+        return
+    import datetime as dt
+
+    import time_machine
+
+    shifted = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=int(days))
+    traveller = time_machine.travel(shifted, tick=True)
+    traveller.start()
+    config.stash[_clock_key] = traveller
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _move_clock(config)
     # CKAN's plugin builds the app (and checks the Solr schema) in
     # pytest_sessionstart, so search must be reachable before that hook.
     if os.environ.get("CKAN_SOLR_URL") and not os.environ.get(STANDIN_FLAG):
@@ -44,6 +66,9 @@ _standin_key = pytest.StashKey[object]()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_clock_key, None)
+    if traveller is not None:
+        traveller.stop()
     handle = config.stash.get(_standin_key, None)
     if handle is not None:
         handle.shutdown()
@@ -53,7 +78,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     where = "stand-in (dev/solr_standin)" if os.environ.get(STANDIN_FLAG) else "real Solr"
-    return f"search: {where} at {os.environ.get('CKAN_SOLR_URL')}"
+    lines = [f"search: {where} at {os.environ.get('CKAN_SOLR_URL')}"]
+    if os.environ.get(CLOCK_DAYS):
+        import datetime as dt
+
+        lines.append(f"clock: {os.environ[CLOCK_DAYS]} days ahead, now {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    return lines
 
 
 @pytest.fixture

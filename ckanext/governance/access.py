@@ -20,7 +20,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context
 
-from . import config, policy
+from . import clock, config, policy
 from .model import DatasetPolicy
 
 # Resource fields a viewer without access still sees: what the data is, never
@@ -59,7 +59,8 @@ ANONYMOUS = Viewer(None, None, False)
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    """The application's clock (see ``clock``)."""
+    return clock.now()
 
 
 def viewer_for(context: Context) -> Viewer:
@@ -329,6 +330,23 @@ def indexed_without_urls(pol: policy.DatasetPolicy, now: dt.datetime | None = No
         return False  # the common case, without a decision
     anonymous = policy.decide(policy.Subject(), pol, now or utcnow())
     return not anonymous.can_access
+
+
+def open_to_anonymous_sql(
+    tier: Any = None, embargo_until: Any = None, now: dt.datetime | None = None
+) -> Any:
+    """SQL twin of ``policy.decide`` for an anonymous subject: true exactly
+    where anyone may have a dataset's data at ``now`` (tier open, no embargo
+    running). Over ``DatasetPolicy`` outer-joined to the dataset by default; a
+    missing row has the default tier. For filtering many rows in one query;
+    every other dataset is decided by ``gates``. A test holds the two equal.
+    """
+    tier = DatasetPolicy.access_tier if tier is None else tier
+    until = DatasetPolicy.embargo_until if embargo_until is None else embargo_until
+    return sa.and_(
+        sa.func.coalesce(tier, config.default_tier()) == policy.OPEN,
+        sa.or_(until.is_(None), until <= (now or utcnow())),
+    )
 
 
 # Redaction -------------------------------------------------------------------

@@ -12,6 +12,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from . import agreements as texts
+from . import clock
 from .model import DatasetPolicy
 
 __all__ = ["governance_agreements"]
@@ -178,7 +179,7 @@ def organization_acceptances_csv(id: str) -> Any:
         return tk.abort(400, str(err.error_summary))
     filters["organization_id"] = org.id
     user = model.User.get(tk.current_user.name)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d")
+    stamp = clock.now().strftime("%Y%m%d")
     return Response(
         stream_with_context(texts.stream_acceptances_csv(user, filters)),
         mimetype="text/csv",

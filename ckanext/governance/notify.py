@@ -20,7 +20,7 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from . import config
+from . import clock, config
 from .model import Notification
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def send_due(now: dt.datetime | None = None, limit: int | None = None) -> dict[s
     """Deliver the notifications that are due; returns counts of sent and failed."""
     counts = {"sent": 0, "failed": 0}
     while limit is None or counts["sent"] + counts["failed"] < limit:
-        when = now or dt.datetime.now(dt.timezone.utc)
+        when = now or clock.now()
         row = model.Session.execute(
             sa.select(Notification)
             .where(Notification.status == "pending", Notification.next_attempt <= when)
@@ -103,7 +103,7 @@ def send_due(now: dt.datetime | None = None, limit: int | None = None) -> dict[s
                         row.id, row.attempts, row.last_error)
         else:
             row.status = "sent"
-            row.sent = dt.datetime.now(dt.timezone.utc)
+            row.sent = clock.now()
             row.attempts += 1
             counts["sent"] += 1
         model.Session.commit()
@@ -115,7 +115,7 @@ def retry_failed() -> int:
     result = model.Session.execute(
         sa.update(Notification)
         .where(Notification.status == "failed")
-        .values(status="pending", attempts=0, next_attempt=sa.func.now())
+        .values(status="pending", attempts=0, next_attempt=clock.now())
     )
     model.Session.commit()
     return result.rowcount or 0

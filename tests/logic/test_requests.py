@@ -401,8 +401,11 @@ def test_notifications_go_to_reviewers_and_to_the_requester(site):
 
 
 def test_prescreen_flags_mismatches_for_the_reviewer(site):
+    # The time limit falls between the two requests' ends (365 and 30 days
+    # from now), whatever day the suite runs on.
+    limit = (now() + dt.timedelta(days=100)).date().isoformat()
     call_action("package_patch", {"user": "ed-editor"}, id="cohort",
-                data_use=["DS:MONDO:0005148", "NPOA", "TS:2026-12-31", "IRB"], grant_days=365)
+                data_use=["DS:MONDO:0005148", "NPOA", f"TS:{limit}", "IRB"], grant_days=365)
     req = ask("ann", intended_use="We will look at ancestry and admixture in this cohort, nothing else.",
               institution="", commercial=True)
     assert req["prescreen"] == []  # the reviewers' aid: not shown to the requester

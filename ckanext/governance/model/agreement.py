@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 
 import ckan.plugins.toolkit as tk
+
+from .. import clock
 from ckan.model.types import make_uuid
 
 
@@ -19,7 +21,7 @@ class Agreement(tk.BaseModel):
     title: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
     renewal_days: Mapped[int | None] = sa.Column(sa.Integer)
     created: Mapped[dt.datetime] = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now()
     )
 
 
@@ -38,7 +40,7 @@ class AgreementVersion(tk.BaseModel):
     sha256: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
     material: Mapped[bool] = sa.Column(sa.Boolean, nullable=False)
     created: Mapped[dt.datetime] = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now()
     )
     created_by: Mapped[str | None] = sa.Column(sa.UnicodeText)
 
@@ -57,7 +59,7 @@ class Acceptance(tk.BaseModel):
     version_number: Mapped[int] = sa.Column(sa.Integer, nullable=False)
     package_id: Mapped[str | None] = sa.Column(sa.UnicodeText)
     created: Mapped[dt.datetime] = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now()
     )
     channel: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
     text_sha256: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Mapped
 
 import ckan.plugins.toolkit as tk
 
+from .. import clock
+
 
 class DatasetPolicy(tk.BaseModel):
     __tablename__ = "governance_dataset_policy"
@@ -38,7 +40,7 @@ class DatasetPolicy(tk.BaseModel):
     embargo_lifted: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
     embargo_notice_sent: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
     modified: Mapped[dt.datetime] = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now()
     )
 
 
@@ -54,6 +56,6 @@ class EmbargoSubscription(tk.BaseModel):
         sa.UnicodeText, sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
     )
     created: Mapped[dt.datetime] = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now()
     )
     notified: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped
 
 import ckan.plugins.toolkit as tk
 
+from .. import clock
+
 
 class Event(tk.BaseModel):
     """One governance fact. Rows are only ever inserted: no code path updates
@@ -19,7 +21,7 @@ class Event(tk.BaseModel):
 
     id: Mapped[int] = sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
     created: Mapped[dt.datetime] = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now()
     )
     kind: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
     actor_id: Mapped[str | None] = sa.Column(sa.UnicodeText)
@@ -35,7 +37,7 @@ class Notification(tk.BaseModel):
 
     id: Mapped[int] = sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
     created: Mapped[dt.datetime] = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now()
     )
     recipient_id: Mapped[str | None] = sa.Column(sa.UnicodeText)
     recipient_name: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
@@ -45,7 +47,7 @@ class Notification(tk.BaseModel):
     status: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False, server_default="pending")
     attempts: Mapped[int] = sa.Column(sa.Integer, nullable=False, server_default="0")
     next_attempt: Mapped[dt.datetime] = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now()
     )
     sent: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
     last_error: Mapped[str | None] = sa.Column(sa.UnicodeText)

@@ -9,6 +9,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped
 
 import ckan.plugins.toolkit as tk
+
+from .. import clock
 from ckan.model.types import make_uuid
 
 
@@ -36,9 +38,9 @@ class AccessRequest(tk.BaseModel):
     decided_by: Mapped[str | None] = sa.Column(sa.UnicodeText)
     decided_at: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
     created: Mapped[dt.datetime] = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+        sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now())
     modified: Mapped[dt.datetime] = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+        sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now())
 
 
 class RequestChange(tk.BaseModel):
@@ -54,7 +56,7 @@ class RequestChange(tk.BaseModel):
     to_state: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
     message: Mapped[str | None] = sa.Column(sa.UnicodeText)
     created: Mapped[dt.datetime] = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+        sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now())
 
 
 class Grant(tk.BaseModel):
@@ -80,4 +82,4 @@ class Grant(tk.BaseModel):
     # The smallest number of days-before-expiry a reminder was sent for.
     reminded_days: Mapped[int | None] = sa.Column(sa.Integer)
     created: Mapped[dt.datetime] = sa.Column(
-        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+        sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now())
