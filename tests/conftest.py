@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import os
 import pathlib
+import re
 import socket
 import sys
 import threading
@@ -159,6 +160,37 @@ def smtp(ckan_config, monkeypatch):
     server = Server()
     yield server
     server.stop()
+
+
+PASSWORD = "log-me-in-2026"
+CSRF_TOKEN = re.compile(r'name="_csrf_token"\s+value="([^"]+)"')
+
+
+def login_client(app, name: str):
+    """A test client logged in as a browser is, through CKAN's login form: it
+    holds a session cookie and nothing else. The user's password must be
+    ``PASSWORD``."""
+    client = app.test_client()
+    page = client.get("/user/login").get_data(as_text=True)
+    answer = client.post("/user/login", data={
+        "login": name, "password": PASSWORD, "_csrf_token": CSRF_TOKEN.search(page).group(1)},
+        follow_redirects=False)
+    assert answer.status_code == 302 and "login" not in answer.headers["Location"]
+    return client
+
+
+class _Login:
+    password = PASSWORD
+
+    def __call__(self, app, name: str):
+        return login_client(app, name)
+
+
+@pytest.fixture
+def login():
+    """``login(app, name)``: a client with ``name``'s cookie session; create
+    the user with ``password=login.password``."""
+    return _Login()
 
 
 @pytest.fixture

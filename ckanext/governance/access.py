@@ -15,6 +15,7 @@ from typing import Any
 
 import flask
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -332,21 +333,64 @@ def indexed_without_urls(pol: policy.DatasetPolicy, now: dt.datetime | None = No
     return not anonymous.can_access
 
 
-def open_to_anonymous_sql(
-    tier: Any = None, embargo_until: Any = None, now: dt.datetime | None = None
+def open_to_outsider_sql(
+    logged_in: bool, tier: Any = None, embargo_until: Any = None, now: dt.datetime | None = None
 ) -> Any:
-    """SQL twin of ``policy.decide`` for an anonymous subject: true exactly
-    where anyone may have a dataset's data at ``now`` (tier open, no embargo
-    running). Over ``DatasetPolicy`` outer-joined to the dataset by default; a
-    missing row has the default tier. For filtering many rows in one query;
-    every other dataset is decided by ``gates``. A test holds the two equal.
+    """SQL twin of ``policy.decide`` for a subject holding nothing with respect
+    to a dataset (anonymous, or a logged-in user without membership, grant or
+    acceptance there): true exactly where they may have its data at ``now``.
+
+    Over ``DatasetPolicy`` outer-joined to the dataset by default (no row: the
+    default tier). For filtering many rows in one query; datasets the viewer
+    holds something of (``related_sql``) are decided by ``gates``. A test holds
+    this equal to ``policy.decide``.
     """
     tier = DatasetPolicy.access_tier if tier is None else tier
     until = DatasetPolicy.embargo_until if embargo_until is None else embargo_until
+    tiers = (policy.OPEN, policy.REGISTERED) if logged_in else (policy.OPEN,)
     return sa.and_(
-        sa.func.coalesce(tier, config.default_tier()) == policy.OPEN,
+        sa.func.coalesce(tier, config.default_tier()).in_(tiers),
         sa.or_(until.is_(None), until <= (now or utcnow())),
     )
+
+
+# Everything ``policy.decide`` reads about a viewer, as the datasets,
+# organisations and agreements it concerns: memberships of any capacity,
+# collaborations, grants (even revoked ones) and acceptances (even expired).
+_RELATIONS_SQL = sa.text("""
+    SELECT 'org', m.group_id FROM member m
+     WHERE m.table_name = 'user' AND m.table_id = :user_id AND m.state = 'active'
+    UNION SELECT 'package', pm.package_id FROM package_member pm WHERE pm.user_id = :user_id
+    UNION SELECT 'package', g.package_id FROM governance_grant g WHERE g.user_id = :user_id
+    UNION SELECT 'agreement', a.agreement_id FROM governance_acceptance a WHERE a.user_id = :user_id
+""")
+
+
+def related_sql(viewer: Viewer) -> Any:
+    """SQL predicate over ``model.Package`` and ``DatasetPolicy``: the datasets
+    where the viewer holds anything the decision reads (a superset of those
+    where they get more than ``open_to_outsider_sql``). None when there are
+    none (anonymous users hold nothing). One query.
+    """
+    if viewer.anonymous:
+        return None
+    found: dict[str, list[str]] = {"org": [], "package": [], "agreement": []}
+    for kind, ref in model.Session.execute(_RELATIONS_SQL, {"user_id": viewer.user_id}):
+        found[kind].append(ref)
+
+    def any_of(column: Any, ids: list[str]) -> Any:
+        return column == sa.any_(sa.bindparam(None, ids, type_=postgresql.ARRAY(sa.UnicodeText)))
+
+    # The creator of a dataset outside any organisation counts as a collaborator.
+    clauses = [sa.and_(model.Package.owner_org.is_(None),
+                       model.Package.creator_user_id == viewer.user_id)]
+    if found["org"]:
+        clauses.append(any_of(model.Package.owner_org, found["org"]))
+    if found["package"]:
+        clauses.append(any_of(model.Package.id, found["package"]))
+    if found["agreement"]:
+        clauses.append(any_of(DatasetPolicy.agreement_id, found["agreement"]))
+    return sa.or_(*clauses)
 
 
 # Redaction -------------------------------------------------------------------

@@ -75,3 +75,7 @@ def personal_data_patterns() -> list[str]:
 
 def contact_fields() -> list[str]:
     return _words("ckanext.governance.publication.contact_fields")
+
+
+def csrf_guard_core() -> bool:
+    return tk.asbool(tk.config["ckanext.governance.csrf.guard_core"])

@@ -143,4 +143,28 @@ def index_document(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     pkg_dict["embargoed"] = "true" if decision.embargoed else "false"
     if isinstance(pol.embargo_until, dt.datetime):
         pkg_dict["embargo_until"] = events.iso(pol.embargo_until)
+    # Whether this copy stays right when the site default changes (see
+    # search_params): stored terms reindex the dataset whenever they change.
+    if model.Session.get(DatasetPolicy, pkg_dict["id"]) is not None:
+        pkg_dict[INDEX_TERMS] = "stored"
+    else:
+        pkg_dict[INDEX_TERMS] = "default_closed" if access.indexed_without_urls(pol) else "default_open"
     return access.redact_index_document(pkg_dict, pol)
+
+
+# Index field saying which terms a dataset's copy was made under.
+INDEX_TERMS = "governance_index_terms"
+
+
+def search_params(search_params: dict[str, Any]) -> dict[str, Any]:
+    """before_dataset_search: while the site default keeps data closed, search
+    only copies that were made under it or under terms of their own.
+
+    A copy made while the default was open (or by CKAN before the extension)
+    holds the URLs of datasets that now follow a closed default: found, faceted
+    or listed (``fl``) by them until ``ckan search-index rebuild`` remakes it.
+    """
+    if access.indexed_without_urls(policy.DatasetPolicy(tier=config.default_tier())):
+        search_params.setdefault("fq_list", []).append(
+            f"{INDEX_TERMS}:(stored OR default_closed)")
+    return search_params

@@ -10,7 +10,7 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from . import access, datasets, notify
+from . import access, csrf, datasets, files, notify
 from .logic import action, auth
 
 
@@ -25,12 +25,21 @@ class GovernancePlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IFacets, inherit=True)
+    p.implements(p.IFiles, inherit=True)
+    p.implements(p.IMiddleware, inherit=True)
 
     # IConfigurer
 
     def update_config(self, config_: Any) -> None:
         tk.add_template_directory(config_, "templates")
         notify.listen()
+
+    # IMiddleware
+
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        # The app is built: what is CSRF-exempt now was exempted on purpose.
+        csrf.remember_deliberate_exemptions()
+        return app
 
     # IPackageController
 
@@ -45,9 +54,21 @@ class GovernancePlugin(p.SingletonPlugin):
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return datasets.index_document(pkg_dict)
 
+    def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
+        return datasets.search_params(search_params)
+
     # IFacets
 
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str) -> dict[str, Any]:
         facets_dict["access_tier"] = tk._("Access")
         facets_dict["embargoed"] = tk._("Embargo")
         return facets_dict
+
+    # IFiles
+
+    def files_file_allows(self, context: Any, file: Any, operation: Any) -> bool | None:
+        return files.file_allows(context, file, operation)
+
+    def files_owner_allows(self, context: Any, owner_type: str, owner_id: str,
+                           operation: Any) -> bool | None:
+        return files.owner_allows(context, owner_type, owner_id, operation)

@@ -2,6 +2,7 @@
 the dataset form and publishing, and the "Check before publishing" page."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint
@@ -16,6 +17,7 @@ __all__ = ["governance_publication"]
 governance_publication = Blueprint("governance_publication", __name__)
 
 CONFIRM = "governance_confirm"
+_CODE = re.compile(r"[a-z_]{1,64}")
 
 
 def _context() -> dict[str, Any]:
@@ -35,7 +37,8 @@ def interstitial() -> Any:
         return None  # confirmed: the chained package_update records the choice
     if not _csrf_valid():
         return None  # CKAN's own CSRF protection refuses the request next
-    pkg = model.Package.get((tk.request.view_args or {}).get("id") or "")
+    ref = (tk.request.view_args or {}).get("id") or ""
+    pkg = model.Package.get(ref) if "\x00" not in ref else None
     if pkg is None or not tk.current_user.is_authenticated:
         return None
     try:
@@ -48,6 +51,11 @@ def interstitial() -> Any:
     for key in ("access_tier", "embargo_until"):
         if key in form:
             proposal[key] = form.get(key)
+    if len(proposal) == 1:
+        # A form without these fields (CKAN's own, another plugin's) keeps them
+        # as they are: nothing becomes more reachable. Without a proposal the
+        # check would answer for publishing the dataset afresh.
+        return None
     try:
         outcome = tk.get_action("governance_publication_check")(_context(), proposal)  # type: ignore[arg-type]
     except tk.ValidationError:
@@ -92,9 +100,11 @@ def cancel(id: str) -> Any:
         tk.check_access("package_update", _context(), {"id": pkg.id})  # type: ignore[arg-type]
     except tk.NotAuthorized:
         return tk.abort(403)
+    # The codes come back from the interstitial's form: keep only code-shaped ones.
+    codes = [c for c in tk.request.form.getlist("codes") if _CODE.fullmatch(c)][:50]
     events.record(events.PUBLICATION_CANCELLED, actor_id=access.viewer_for(_context()).user_id,  # type: ignore[arg-type]
                   package_id=pkg.id, organization_id=pkg.owner_org,
-                  detail={"warnings": [c for c in tk.request.form.getlist("codes")]})
+                  detail={"warnings": codes})
     model.Session.commit()
     tk.h.flash_notice(tk._("Nothing was published; your changes were not saved."))
     return tk.redirect_to(f"{pkg.type}.edit", id=pkg.name)

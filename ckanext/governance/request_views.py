@@ -10,7 +10,7 @@ from flask import Blueprint
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import duo, requests
+from . import duo, requests, urls
 from .logic.action import REQUEST_FIELDS
 from .model import AccessRequest, DatasetPolicy
 
@@ -163,9 +163,7 @@ def request_withdraw(id: str) -> Any:
 
 @governance_requests.route("/grant/<id>/revoke", methods=["POST"])
 def grant_revoke(id: str) -> Any:
-    back = tk.request.form.get("next") or tk.url_for("governance_requests.my_access")
-    if not tk.h.url_is_local(back):
-        back = tk.url_for("governance_requests.my_access")
+    back = urls.local_path(tk.request.form.get("next"), tk.url_for("governance_requests.my_access"))
     try:
         _action("governance_grant_revoke", {"id": id, "reason": tk.request.form.get("reason")})
     except (tk.ObjectNotFound, tk.NotAuthorized):

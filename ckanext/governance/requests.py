@@ -23,6 +23,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from . import access, config, duo, events, notify, policy
+from .logic.validators import governance_days, parse_boolean, parse_text
 from .model import AccessRequest, DatasetPolicy, Grant, RequestChange
 
 PENDING = "pending"
@@ -45,6 +46,9 @@ _EVENT_OF = {
 GRANT_ACTIVE, GRANT_EXPIRED, GRANT_REVOKED = "active", "expired", "revoked"
 GRANT_STATES = (GRANT_ACTIVE, GRANT_EXPIRED, GRANT_REVOKED)
 
+# What a requester sends (governance_request_create and _update).
+FIELDS = ("intended_use", "institution", "project_title", "ethics_reference",
+          "commercial", "duration_days")
 TEXT_MAX = 10_000
 FIELD_MAX = 500
 DURATION_MAX = 3650
@@ -94,7 +98,7 @@ def clean_fields(data: dict[str, Any], data_use: list[str] | None) -> dict[str, 
     elif len(use) > TEXT_MAX:
         errors["intended_use"] = [tk._("At most {n} characters").format(n=TEXT_MAX)]
     else:
-        out["intended_use"] = use.strip()
+        _text(errors, out, "intended_use", use)
     for key in ("institution", "project_title", "ethics_reference"):
         value = data.get(key)
         if value is None or value == "":
@@ -102,35 +106,31 @@ def clean_fields(data: dict[str, Any], data_use: list[str] | None) -> dict[str, 
         elif not isinstance(value, str) or len(value) > FIELD_MAX:
             errors[key] = [tk._("Must be text of at most {n} characters").format(n=FIELD_MAX)]
         else:
-            out[key] = value.strip() or None
+            _text(errors, out, key, value)
     if duo.needs_ethics(data_use) and not out.get("ethics_reference") and "ethics_reference" not in errors:
         errors["ethics_reference"] = [tk._(
             "This dataset's data use conditions require ethics (IRB/ERB) approval: give its reference")]
-    commercial = data.get("commercial")
-    if commercial in (True, "true", "True", "yes", "on", "1"):
-        out["commercial"] = True
-    elif commercial in (False, "false", "False", "no", "0"):
-        out["commercial"] = False
-    else:
+    try:
+        out["commercial"] = parse_boolean(data.get("commercial"))
+    except tk.Invalid:
         errors["commercial"] = [tk._("Say whether the use is commercial (true or false)")]
     if out.get("commercial") and duo.non_commercial(data_use):
         errors["commercial"] = [tk._(
             "This dataset's data use conditions allow non-commercial use only")]
-    duration = data.get("duration_days")
-    if duration in (None, ""):
-        out["duration_days"] = None
-    else:
-        try:
-            days = int(duration)
-            if isinstance(duration, bool) or not 0 < days <= DURATION_MAX or str(days) != str(duration).strip():
-                raise ValueError
-            out["duration_days"] = days
-        except (TypeError, ValueError):
-            errors["duration_days"] = [tk._(
-                "Must be a whole number of days from 1 to {n}").format(n=DURATION_MAX)]
+    try:
+        out["duration_days"] = governance_days(1, DURATION_MAX)(data.get("duration_days"))
+    except tk.Invalid as err:
+        errors["duration_days"] = [str(err.error)]
     if errors:
         raise tk.ValidationError(errors)
     return out
+
+
+def _text(errors: dict[str, list[str]], out: dict[str, Any], key: str, value: str) -> None:
+    try:
+        out[key] = parse_text(value).strip() or None
+    except tk.Invalid as err:
+        errors[key] = [str(err.error)]
 
 
 def prescreen(fields: dict[str, Any], data_use: list[str] | None,

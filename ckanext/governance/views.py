@@ -10,14 +10,29 @@ from flask import Blueprint, Response, stream_with_context
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import access, config, events
+from . import access, clock, config, events, urls
 from .agreement_views import governance_agreements
+from .csrf import governance_csrf
+from .history_views import governance_history
 from .publication_views import governance_publication
 from .request_views import governance_requests
 
-__all__ = ["governance", "governance_agreements", "governance_publication", "governance_requests"]
+__all__ = ["governance_csrf", "governance", "governance_agreements", "governance_history", "governance_publication",
+           "governance_requests"]
 
 governance = Blueprint("governance", __name__)
+
+
+def _refuse_nul_in_path() -> Any:
+    """No id or name holds a NUL character (PostgreSQL refuses it in text):
+    such a URL names nothing, instead of failing in the database."""
+    if any("\x00" in str(v) for v in (tk.request.view_args or {}).values()):
+        return tk.abort(404)
+    return None
+
+
+for _blueprint in (governance, governance_agreements, governance_publication, governance_requests):
+    _blueprint.before_request(_refuse_nul_in_path)
 
 # Endpoints that hand out a resource's data (not just its description). The
 # blueprint is ``resource``, ``dataset_resource`` or ``<type>_resource``, so
@@ -34,8 +49,8 @@ def gate_resource_data() -> Any:
     # The route decides this dataset again in CKAN's resource_show and
     # package_show: one decision serves the request.
     access.remember_decisions()
-    resource_id = (tk.request.view_args or {}).get("resource_id")
-    resource = model.Resource.get(resource_id or "")
+    resource_id = (tk.request.view_args or {}).get("resource_id") or ""
+    resource = model.Resource.get(resource_id) if "\x00" not in resource_id else None
     if resource is None:
         return None  # CKAN answers 404 itself
     context = {"user": tk.current_user.name, "auth_user_obj": tk.current_user}
@@ -67,6 +82,27 @@ def gate_resource_data() -> Any:
     return body, 403
 
 
+# The table view's POST routes read a resource's rows by view id. CKAN's
+# filtered download does not catch datastore_search's refusal (a 500).
+TABLE_ENDPOINTS = ("datatablesview.ajax", "datatablesview.filtered_download")
+
+
+@governance.before_app_request
+def gate_table_view_data() -> Any:
+    if tk.request.endpoint not in TABLE_ENDPOINTS:
+        return None
+    view_id = (tk.request.view_args or {}).get("resource_view_id") or ""
+    view = model.ResourceView.get(view_id) if "\x00" not in view_id else None
+    resource = model.Resource.get(view.resource_id) if view is not None else None
+    if resource is None:
+        return None  # CKAN answers 404 itself
+    context = {"user": tk.current_user.name, "auth_user_obj": tk.current_user}
+    gate = access.gate_for(context, resource.package_id)  # type: ignore[arg-type]
+    if gate is not None and gate.can_access:
+        return None
+    return tk.abort(403, tk._("The data of this dataset is not available to you."))
+
+
 def _log_download(viewer_id: str | None, resource_id: str, resource_name: str | None,
                   gate: access.Gate) -> None:
     """A download of gated data is a governance fact: record who took what."""
@@ -96,7 +132,7 @@ def organization_events_csv(id: str) -> Any:
         filters = _csv_filters(org)
     except tk.ValidationError as err:
         return tk.abort(400, str(err.error_summary))
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d")
+    stamp = clock.now().strftime("%Y%m%d")
     return Response(
         stream_with_context(events.stream_csv(user, filters)),
         mimetype="text/csv",
@@ -158,9 +194,7 @@ def agreement(id: str) -> Any:
     pkg = model.Package.get(id)
     if pkg is None or pkg.state == "deleted":
         return tk.abort(404, tk._("Dataset not found"))
-    back = tk.request.values.get("next") or tk.url_for("dataset.read", id=pkg.name)
-    if not tk.h.url_is_local(back):
-        back = tk.url_for("dataset.read", id=pkg.name)
+    back = urls.local_path(tk.request.values.get("next"), tk.url_for("dataset.read", id=pkg.name))
     if not tk.current_user.is_authenticated:
         here = tk.url_for("governance.agreement", id=pkg.name, next=back)
         return tk.redirect_to("user.login", came_from=here)
@@ -179,13 +213,17 @@ def agreement(id: str) -> Any:
         if tk.request.form.get("accept") != "yes":
             error = tk._("Tick the box to accept the agreement.")
         else:
-            tk.get_action("governance_agreement_accept")(context, {  # type: ignore[arg-type]
-                "id": pkg.id, "channel": "web",
-                "typed_name": tk.request.form.get("typed_name") or None,
-            })
-            tk.h.flash_success(tk._("You accepted {title}, version {number}.").format(
-                title=version.title, number=version.number))
-            return tk.redirect_to(back)
+            try:
+                tk.get_action("governance_agreement_accept")(context, {  # type: ignore[arg-type]
+                    "id": pkg.id, "channel": "web",
+                    "typed_name": tk.request.form.get("typed_name") or None,
+                })
+            except tk.ValidationError as err:
+                error = " ".join(sum(err.error_dict.values(), []))  # type: ignore[arg-type]
+            else:
+                tk.h.flash_success(tk._("You accepted {title}, version {number}.").format(
+                    title=version.title, number=version.number))
+                return urls.redirect_local(back, tk.url_for("dataset.read", id=pkg.name))
     return tk.render("governance/agreement.html", {
         "pkg_dict": pkg_dict, "agreement": found, "version": version,
         "next": back, "error": error,

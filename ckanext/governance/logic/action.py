@@ -18,10 +18,11 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
 
 from .. import access, config, datasets, duo, events, policy, publication, requests
-from .. import agreements
+from .. import agreements, core_compat
+from .. import resource_search as governance_resource_search
 from ..model import Agreement, DatasetPolicy
 from . import schema
-from .validators import governance_utc_datetime
+from .validators import governance_utc_datetime, parse_boolean, parse_days, parse_text
 
 __all__ = [
     "governance_access_show",
@@ -95,16 +96,16 @@ def _take_fields(context: Context, data_dict: DataDict) -> None:
                 errors["embargo_until"] = [str(err.error)]
     if "embargo_reason" in data_dict:
         reason = data_dict.pop("embargo_reason")
-        if reason is not None and not isinstance(reason, str):
-            errors["embargo_reason"] = [tk._("Must be text")]
-        else:
-            fields["embargo_reason"] = (reason or "").strip() or None
+        try:
+            fields["embargo_reason"] = ("" if reason is None else parse_text(reason)).strip() or None
+        except tk.Invalid as err:
+            errors["embargo_reason"] = [str(err.error)]
     if "agreement" in data_dict:
         ref = data_dict.pop("agreement")
-        if ref is not None and not isinstance(ref, str):
+        try:
+            fields["agreement"] = ("" if ref is None else parse_text(ref)) or None
+        except tk.Invalid:
             errors["agreement"] = [tk._("Must be the id or name of an agreement")]
-        else:
-            fields["agreement"] = ref or None
     if "data_use" in data_dict:
         try:
             fields["data_use"] = duo.codes_of(duo.parse(data_dict.pop("data_use"))) or None
@@ -116,21 +117,23 @@ def _take_fields(context: Context, data_dict: DataDict) -> None:
             fields["grant_days"] = None  # the site default
         else:
             try:
-                days = int(value)
-                if (isinstance(value, bool) or not 0 <= days <= GRANT_DAYS_MAX
-                        or str(days) != str(value).strip()):
-                    raise ValueError
-                fields["grant_days"] = days
-            except (TypeError, ValueError):
-                errors["grant_days"] = [tk._(
+                fields["grant_days"] = parse_days(value, 0, GRANT_DAYS_MAX, tk._(
                     "Must be a whole number of days from 0 (grants do not expire) to {n}").format(
-                        n=GRANT_DAYS_MAX)]
+                        n=GRANT_DAYS_MAX))
+            except tk.Invalid as err:
+                errors["grant_days"] = [str(err.error)]
     confirm = data_dict.pop(CONFIRM, None)
+    confirmed = False
+    if confirm not in (None, ""):
+        try:
+            confirmed = parse_boolean(confirm)
+        except tk.Invalid as err:
+            errors[CONFIRM] = [str(err.error)]
     if errors:
         raise tk.ValidationError(errors)
     # Always reset: an outer call's fields must not leak into a nested one.
     context[PENDING] = fields  # type: ignore[literal-required]
-    context[CONFIRM] = publication.is_true(confirm) if confirm is not None else False  # type: ignore[literal-required]
+    context[CONFIRM] = confirmed  # type: ignore[literal-required]
 
 
 def _present(context: Context, pkg_dict: dict[str, Any]) -> dict[str, Any]:
@@ -167,12 +170,22 @@ def package_update(up: Action, context: Context, data_dict: DataDict):
     outcome = None
     owner_before = pkg.owner_org if pkg is not None else None
     if pkg is not None:
-        tk.check_access("package_update", dict(context), data_dict)
+        # As CKAN's own package_update does before its check: the auth function
+        # compares the groups sent with the dataset's, and without the dataset
+        # takes each of them for a group being added.
+        tk.check_access("package_update", dict(context, package=pkg), data_dict)
+        row = model.Session.get(DatasetPolicy, pkg.id)
         if fields:
             owner = model.Group.get(data_dict.get("owner_org") or "") if data_dict.get("owner_org") else None
-            datasets.check_terms(fields, model.Session.get(DatasetPolicy, pkg.id),
-                                 owner.id if owner else pkg.owner_org)
+            datasets.check_terms(fields, row, owner.id if owner else pkg.owner_org)
         outcome = _publication_check(context, pkg, data_dict, fields)
+        if not core_compat.terms_change(fields, row):
+            # Our keys, taken out of what was sent, must not make CKAN see a
+            # change: an unchanged re-send is then neither written, reindexed
+            # nor recorded as an activity, as without the extension.
+            fields = {}
+            context["original_package"] = core_compat.without_added_keys(  # type: ignore[typeddict-unknown-key]
+                _original_package(context, pkg))
         if fields:
             # CKAN only calls after_dataset_update when core fields changed, so a
             # tier-only update is written here, into the transaction CKAN commits
@@ -192,6 +205,16 @@ def package_update(up: Action, context: Context, data_dict: DataDict):
                 model.Session.commit()
         _publication_done(context, result, outcome)
     return result
+
+
+def _original_package(context: Context, pkg: model.Package) -> dict[str, Any]:
+    """The dataset as CKAN's package_update compares it: what a caller (such as
+    package_patch) handed over, or package_show as CKAN itself calls it."""
+    given = context.get("original_package")
+    if isinstance(given, dict) and given.get("id") == pkg.id:
+        return given
+    return tk.get_action("package_show")(
+        tk.fresh_context(context, ignore_auth=True), {"id": pkg.id})  # type: ignore[attr-defined]
 
 
 def _publication_check(context: Context, pkg: model.Package | None, data_dict: DataDict,
@@ -319,8 +342,12 @@ def resource_show(up: Action, context: Context, data_dict: DataDict):
 @tk.side_effect_free
 @tk.chained_action
 def package_search(up: Action, context: Context, data_dict: DataDict):
+    requested = core_compat.requested_fields(data_dict.get("fl"))
     result = up(context, data_dict)
     access.present_packages(context, result.get("results") or [])
+    if requested is not None:
+        # A caller that chose its fields gets those, as without the extension.
+        core_compat.keep_requested(result.get("results") or [], requested)
     from ..helpers import governance_embargo_label, governance_tier_label
 
     facets = result.get("search_facets") or {}
@@ -340,13 +367,24 @@ def current_package_list_with_resources(up: Action, context: Context, data_dict:
 @tk.side_effect_free
 @tk.chained_action
 def resource_search(up: Action, context: Context, data_dict: DataDict):
-    """Resources matching a query. Matching on ``url`` only reaches resources
-    whose data the caller may have, so the count cannot reveal gated URLs."""
-    if _queries_url(data_dict.get("query")) and not access.viewer_for(context).sysadmin:
-        return _resource_search_url_filtered(up, context, data_dict)
-    result = up(context, data_dict)
-    _redact_resources(context, result.get("results") or [])
-    return result
+    """Resources matching a query, as CKAN's ``resource_search``, for the caller.
+
+    Fields that say where or what the data is (``url``, ``hash``,
+    ``cache_url``, ``mimetype_inner``, ``cache_last_updated``, resource
+    extras) exist only in datasets whose data the caller may have: elsewhere a
+    ``query`` term on one matches nothing, and ``order_by`` one sorts those
+    resources as if the value were empty (last). ``count`` counts what
+    matches for the caller. Other fields (``name``, ``description``,
+    ``format`` ...) match every resource; results the caller may not have the
+    data of come without those fields. Sysadmins get CKAN's answer.
+
+    :param query: ``{field}:{term}`` or a list of them (see CKAN's resource_search)
+    :param order_by: a field of the resource to sort on (ascending)
+    :param offset: results to skip
+    :param limit: most results to return
+    :returns: ``{"count": int, "results": [resource, ...]}``
+    """
+    return governance_resource_search.search(up, context, data_dict)
 
 
 @tk.side_effect_free
@@ -376,6 +414,7 @@ def _dataset(context: Context, data_dict: DataDict, auth: str) -> model.Package:
 
 
 @tk.side_effect_free
+@tk.validate(schema.id_only)
 def governance_access_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """What the caller may do with a dataset's data, and why.
 
@@ -436,6 +475,7 @@ def _my_request_and_grant(user_id: str, package_id: str) -> dict[str, Any]:
     return found
 
 
+@tk.validate(schema.id_only)
 def governance_embargo_subscribe(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Ask to be told (once, by e-mail) when an embargoed dataset's data opens.
 
@@ -460,28 +500,17 @@ def governance_embargo_subscribe(context: Context, data_dict: DataDict) -> dict[
 
 
 def _agreement_text(data_dict: DataDict, errors: dict[str, list[str]], current=None) -> tuple[str, str]:
-    title = data_dict.get("title", current.title if current else None)
-    body = data_dict.get("body", current.body if current else None)
-    if not isinstance(title, str) or not title.strip():
+    # The schema made them text (or left them out, to keep the current ones).
+    title = data_dict.get("title", current.title if current else "")
+    body = data_dict.get("body", current.body if current else "")
+    if not title.strip():
         errors["title"] = [tk._("Missing value")]
-    if not isinstance(body, str) or not body.strip():
+    if not body.strip():
         errors["body"] = [tk._("Missing value")]
-    return (title or "").strip(), (body or "").strip()
+    return title.strip(), body.strip()
 
 
-def _renewal_days(data_dict: DataDict, errors: dict[str, list[str]]) -> int | None:
-    value = data_dict.get("renewal_days")
-    if value in (None, ""):
-        return None
-    try:
-        days = int(value)
-    except (TypeError, ValueError):
-        days = -1
-    if days <= 0:
-        errors["renewal_days"] = [tk._("Must be a whole number of days, at least 1")]
-    return days
-
-
+@tk.validate(schema.agreement_create)
 def governance_agreement_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Create a data use agreement owned by an organisation (its first version).
 
@@ -493,22 +522,19 @@ def governance_agreement_create(context: Context, data_dict: DataDict) -> dict[s
     :returns: the agreement, as ``governance_agreement_show`` returns it
     """
     errors: dict[str, list[str]] = {}
-    org = model.Group.get(data_dict.get("owner_org") or "")
+    org = model.Group.get(data_dict["owner_org"])
     if org is None or not org.is_organization:
         raise tk.ValidationError({"owner_org": [tk._("Organization not found")]})
     tk.check_access("governance_agreement_create", context, {"owner_org": org.id})
-    name = data_dict.get("name")
-    if not isinstance(name, str) or not name.strip():
-        errors["name"] = [tk._("Missing value")]
-    else:
-        try:
-            tk.get_validator("name_validator")(name, context)
-        except tk.Invalid as err:
-            errors["name"] = [str(err.error)]
-        if agreements.get(name) is not None:
-            errors["name"] = [tk._("That name is already in use")]
+    name = data_dict["name"]
+    try:
+        tk.get_validator("name_validator")(name, context)
+    except tk.Invalid as err:
+        errors["name"] = [str(err.error)]
+    if agreements.get(name) is not None:
+        errors["name"] = [tk._("That name is already in use")]
     title, body = _agreement_text(data_dict, errors)
-    renewal = _renewal_days(data_dict, errors)
+    renewal = data_dict.get("renewal_days")
     if errors:
         raise tk.ValidationError(errors)
     agreement = Agreement(name=name, owner_org=org.id, title=title, renewal_days=renewal)
@@ -519,6 +545,7 @@ def governance_agreement_create(context: Context, data_dict: DataDict) -> dict[s
     return agreements.as_dict(agreement)
 
 
+@tk.validate(schema.agreement_update)
 def governance_agreement_update(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Publish a changed agreement text as a new version (old versions stay readable).
 
@@ -529,37 +556,37 @@ def governance_agreement_update(context: Context, data_dict: DataDict) -> dict[s
         change, whose acceptances carry over (required when the text changes)
     :param renewal_days: new renewal period, or empty for none (optional)
     """
-    agreement = agreements.get(tk.get_or_bust(data_dict, "id"))
+    agreement = agreements.get(data_dict["id"])
     if agreement is None:
         raise tk.ObjectNotFound(tk._("Agreement not found"))
     tk.check_access("governance_agreement_update", context, {"owner_org": agreement.owner_org})
     errors: dict[str, list[str]] = {}
     current = agreements.versions(agreement)[-1]
     title, body = _agreement_text(data_dict, errors, current)
-    if "renewal_days" in data_dict:
-        agreement.renewal_days = _renewal_days(data_dict, errors)
     changed = (title, body) != (current.title, current.body)
     material = data_dict.get("material")
-    if changed and material not in (True, False, "true", "false", "True", "False"):
+    if changed and material is None:
         errors["material"] = [tk._("Say whether the change is material (true) or minor (false)")]
     if errors:
-        model.Session.rollback()
         raise tk.ValidationError(errors)
+    if "renewal_days" in data_dict:
+        agreement.renewal_days = data_dict["renewal_days"]
     if changed:
         agreement.title = title
-        agreements.add_version(agreement, title, body, tk.asbool(material),
+        agreements.add_version(agreement, title, body, material,
                                access.viewer_for(context).user_id)
     model.Session.commit()
     return agreements.as_dict(agreement)
 
 
 @tk.side_effect_free
+@tk.validate(schema.id_only)
 def governance_agreement_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """An agreement with all its versions (anyone may read them).
 
     :param id: id or name of the agreement
     """
-    agreement = agreements.get(tk.get_or_bust(data_dict, "id"))
+    agreement = agreements.get(data_dict["id"])
     if agreement is None:
         raise tk.ObjectNotFound(tk._("Agreement not found"))
     tk.check_access("governance_agreement_show", context, data_dict)
@@ -567,6 +594,7 @@ def governance_agreement_show(context: Context, data_dict: DataDict) -> dict[str
 
 
 @tk.side_effect_free
+@tk.validate(schema.agreement_list)
 def governance_agreement_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
     """Agreements, optionally of one organisation (without their version history).
 
@@ -583,6 +611,7 @@ def governance_agreement_list(context: Context, data_dict: DataDict) -> list[dic
             for a in model.Session.execute(query).scalars()]
 
 
+@tk.validate(schema.agreement_accept)
 def governance_agreement_accept(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Accept the current version of a dataset's agreement.
 
@@ -603,11 +632,7 @@ def governance_agreement_accept(context: Context, data_dict: DataDict) -> dict[s
     if agreement is None:
         raise tk.ValidationError({"id": [tk._("This dataset has no agreement to accept")]})
     channel = data_dict.get("channel") or "api"
-    if channel not in agreements.CHANNELS:
-        raise tk.ValidationError({"channel": [tk._("Must be web or api")]})
     typed = data_dict.get("typed_name")
-    if typed is not None and not isinstance(typed, str):
-        raise tk.ValidationError({"typed_name": [tk._("Must be text")]})
     version = agreements.versions(agreement)[-1]
     record, new = agreements.accept(user_id, version, pkg.id, channel, (typed or "").strip() or None)
     if new:
@@ -712,7 +737,22 @@ def governance_event_list(context: Context, data_dict: DataDict) -> dict[str, An
     filters = _event_filters(data_dict)
     result, rows = _page(data_dict, events.select_events(user, filters))
     result["results"] = [events.as_dict(e) for e in rows.scalars()]
+    _hide_prescreen_flags(user, result["results"])
     return result
+
+
+def _hide_prescreen_flags(user: model.User | None, shown: list[dict[str, Any]]) -> None:
+    """A request's events carry its pre-screen flags, the reviewers' aid: a
+    requester reading the events they caused does not get them."""
+    if user is None or user.sysadmin:
+        return
+    flagged = [e for e in shown if "flags" in (e["detail"] or {})]
+    if not flagged:
+        return
+    reviewed = set(model.Session.execute(requests.reviewer_org_ids(user)).scalars())
+    for event in flagged:
+        if event["organization_id"] not in reviewed:
+            event["detail"] = {k: v for k, v in event["detail"].items() if k != "flags"}
 
 
 def _event_filters(data_dict: DataDict) -> dict[str, Any]:
@@ -753,8 +793,7 @@ def _check_period(filters: dict[str, Any]) -> None:
 
 # Access requests and grants ---------------------------------------------------
 
-REQUEST_FIELDS = ("intended_use", "institution", "project_title", "ethics_reference",
-                  "commercial", "duration_days")
+REQUEST_FIELDS = requests.FIELDS
 
 
 def _caller(context: Context) -> model.User:
@@ -774,13 +813,15 @@ def _request(data_dict: DataDict) -> Any:
     return req
 
 
-def _shown_request(req: Any, with_history: bool = False, viewer: model.User | None = None) -> dict[str, Any]:
+def _shown_request(req: Any, viewer: model.User, with_history: bool = False) -> dict[str, Any]:
+    """The request as ``viewer`` may see it: the pre-screen flags are the
+    reviewers' aid, never shown to anyone else (the requester included)."""
     pkg = model.Package.get(req.package_id)
     user = model.Session.get(model.User, req.user_id)
     result = requests.request_dict(req, pkg.name if pkg else None, pkg.title if pkg else None,
                                    user.name if user else None)
-    if viewer is not None and not requests.is_reviewer(viewer, req.organization_id):
-        result["prescreen"] = []  # the reviewers' aid, not the requester's
+    if not requests.is_reviewer(viewer, req.organization_id):
+        result["prescreen"] = []
     if with_history:
         result["history"] = requests.history(req)
         result["data_use"] = duo.describe(_data_use(req.package_id))
@@ -792,6 +833,7 @@ def _data_use(package_id: str) -> list[str] | None:
     return row.data_use if row is not None else None
 
 
+@tk.validate(schema.request_fields)
 def governance_request_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Ask for access to the data of a ``controlled`` dataset.
 
@@ -815,9 +857,10 @@ def governance_request_create(context: Context, data_dict: DataDict) -> dict[str
     user = _caller(context)
     req = requests.create(user, pkg, {k: data_dict.get(k) for k in REQUEST_FIELDS})
     model.Session.commit()
-    return _shown_request(req, with_history=True, viewer=user)
+    return _shown_request(req, user, with_history=True)
 
 
+@tk.validate(schema.request_fields)
 def governance_request_update(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Edit a returned request and submit it again (it becomes pending).
 
@@ -829,13 +872,14 @@ def governance_request_update(context: Context, data_dict: DataDict) -> dict[str
     req = _request(data_dict)
     tk.check_access("governance_request_update", context, {"id": req.id})
     req = requests.lock([req.id])[req.id]  # a decision at the same moment waits, or wins
-    requests.resubmit(_caller(context), req,
-                      {k: data_dict[k] for k in REQUEST_FIELDS if k in data_dict})
+    user = _caller(context)
+    requests.resubmit(user, req, {k: data_dict[k] for k in REQUEST_FIELDS if k in data_dict})
     model.Session.commit()
-    return _shown_request(req, with_history=True)
+    return _shown_request(req, user, with_history=True)
 
 
 @tk.side_effect_free
+@tk.validate(schema.id_only)
 def governance_request_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """An access request with its history (its requester, the dataset
     organisation's reviewers and sysadmins).
@@ -848,7 +892,7 @@ def governance_request_show(context: Context, data_dict: DataDict) -> dict[str, 
     """
     req = _request(data_dict)
     tk.check_access("governance_request_show", context, {"id": req.id})
-    return _shown_request(req, with_history=True, viewer=_caller(context))
+    return _shown_request(req, _caller(context), with_history=True)
 
 
 @tk.side_effect_free
@@ -890,6 +934,7 @@ def _named_filters(data_dict: DataDict) -> dict[str, Any]:
                                 "dataset": "package_id", "user": "user_id"})
 
 
+@tk.validate(schema.request_withdraw)
 def governance_request_withdraw(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Withdraw one's own pending or returned request.
 
@@ -899,14 +944,14 @@ def governance_request_withdraw(context: Context, data_dict: DataDict) -> dict[s
     req = _request(data_dict)
     tk.check_access("governance_request_withdraw", context, {"id": req.id})
     message = data_dict.get("message")
-    if message is not None and not isinstance(message, str):
-        raise tk.ValidationError({"message": [tk._("Must be text")]})
     req = requests.lock([req.id])[req.id]  # a decision at the same moment waits, or wins
-    requests.withdraw(_caller(context), req, (message or "").strip() or None)
+    user = _caller(context)
+    requests.withdraw(user, req, (message or "").strip() or None)
     model.Session.commit()
-    return _shown_request(req, with_history=True)
+    return _shown_request(req, user, with_history=True)
 
 
+@tk.validate(schema.request_decide)
 def governance_request_decide(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Approve, reject or return (for more information) pending requests, all
     or none: the dataset organisation's reviewers and sysadmins, never on
@@ -918,19 +963,13 @@ def governance_request_decide(context: Context, data_dict: DataDict) -> dict[str
     :param message: to the requester (required to reject or return)
     :returns: ``{"results": [request, ...]}``, each approved one with its ``grant``
     """
-    ids = _request_ids(data_dict)
-    decision = data_dict.get("decision")
-    errors: dict[str, list[str]] = {}
-    if decision not in requests.DECISIONS:
-        errors["decision"] = [tk._("Must be one of: approve, reject, return")]
-    message = data_dict.get("message")
-    if message is not None and not isinstance(message, str):
-        errors["message"] = [tk._("Must be text")]
-    message = (message or "").strip() or None
+    ids = data_dict.get("ids") or ([data_dict["id"]] if data_dict.get("id") else None)
+    if not ids:
+        raise tk.ValidationError({"id": [tk._("Missing value")]})
+    decision = data_dict["decision"]
+    message = (data_dict.get("message") or "").strip() or None
     if decision in ("reject", "return") and not message:
-        errors["message"] = [tk._("Tell the requester why")]
-    if errors:
-        raise tk.ValidationError(errors)
+        raise tk.ValidationError({"message": [tk._("Tell the requester why")]})
     found = requests.lock(ids)
     missing = [i for i in ids if i not in found]
     if missing:
@@ -945,28 +984,13 @@ def governance_request_decide(context: Context, data_dict: DataDict) -> dict[str
     model.Session.commit()
     now = access.utcnow()
     results = []
+    actor = _caller(context)
     for req, grant in done:
-        shown = _shown_request(req)
+        shown = _shown_request(req, actor)
         shown["grant"] = (requests.grant_dict(grant, shown["dataset"], shown["dataset_title"],
                                               shown["user_name"], now) if grant else None)
         results.append(shown)
     return {"results": results}
-
-
-def _request_ids(data_dict: DataDict) -> list[str]:
-    if data_dict.get("ids") is not None:
-        ids = data_dict["ids"]
-        if isinstance(ids, str):
-            ids = [i for i in ids.replace(",", " ").split() if i]
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-            raise tk.ValidationError({"ids": [tk._("Must be a list of request ids")]})
-        if len(ids) > PAGE_MAX:
-            raise tk.ValidationError({"ids": [tk._("At most {n} at once").format(n=PAGE_MAX)]})
-        return list(dict.fromkeys(ids))
-    ref = data_dict.get("id")
-    if not isinstance(ref, str) or not ref:
-        raise tk.ValidationError({"id": [tk._("Missing value")]})
-    return [ref]
 
 
 @tk.side_effect_free
@@ -992,6 +1016,7 @@ def governance_grant_list(context: Context, data_dict: DataDict) -> dict[str, An
     return result
 
 
+@tk.validate(schema.grant_revoke)
 def governance_grant_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Revoke a grant at once (the dataset organisation's reviewers, sysadmins).
 
@@ -1020,6 +1045,7 @@ def governance_grant_revoke(context: Context, data_dict: DataDict) -> dict[str, 
 
 
 @tk.side_effect_free
+@tk.validate(schema.publication_check)
 def governance_publication_check(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """What publishing a change would expose, and what stays behind (a dry run).
 
@@ -1045,10 +1071,7 @@ def governance_publication_check(context: Context, data_dict: DataDict) -> dict[
     data = tk.get_action("package_show")(dict(context), {"id": pkg.id})
     changes = bool(fields)
     if "private" in data_dict:
-        value = data_dict["private"]
-        if value not in (True, False) and str(value).lower() not in ("true", "false"):
-            raise tk.ValidationError({"private": [tk._("Must be true or false")]})
-        data["private"] = tk.asbool(value)
+        data["private"] = data_dict["private"]  # the schema's boolean
         changes = True
     before = publication.current_state(pkg)
     if not changes:
@@ -1083,7 +1106,9 @@ def get_actions() -> dict[str, Action]:
     ckanext-activity is loaded (chaining an absent action is an error)."""
     import ckan.plugins as p
 
-    actions = {name: globals()[name] for name in __all__}
+    from . import followees
+
+    actions = {name: globals()[name] for name in __all__} | followees.get_actions()
     if p.plugin_loaded("activity"):
         actions.update(activity_actions())
     return actions
@@ -1196,11 +1221,6 @@ def _redact_snapshot(pkg_dict: dict[str, Any]) -> None:
 # Helpers ----------------------------------------------------------------------
 
 
-def _queries_url(query: Any) -> bool:
-    terms = [query] if isinstance(query, str) else list(query or [])
-    return any(isinstance(t, str) and t.split(":", 1)[0].strip().lower() == "url" for t in terms)
-
-
 def _resource_gates(context: Context, resource_ids) -> dict[str, access.Gate]:
     """Gate per resource id, via its dataset (one query for all of them)."""
     ids = [i for i in resource_ids if i]
@@ -1213,27 +1233,6 @@ def _resource_gates(context: Context, resource_ids) -> dict[str, access.Gate]:
     )
     pkg_gates = access.gates(context, [p for _r, p in rows])
     return {r: pkg_gates[p] for r, p in rows if p in pkg_gates}
-
-
-def _redact_resources(context: Context, resources: list[Any]) -> None:
-    dicts = [r for r in resources if isinstance(r, dict)]
-    gates = _resource_gates(context, [r.get("id") for r in dicts])
-    for res in dicts:
-        gate = gates.get(res.get("id"))
-        if gate is None or not gate.can_access:
-            access.redact_resource(res)
-
-
-def _resource_search_url_filtered(up: Action, context: Context, data_dict: DataDict):
-    # Run the search without paging, keep what the caller may see, then page.
-    offset = int(data_dict.get("offset") or 0)
-    limit = data_dict.get("limit")
-    full = up(context, dict(data_dict, offset=0, limit=None))
-    results = full.get("results") or []
-    gates = _resource_gates(context, [r.get("id") for r in results if isinstance(r, dict)])
-    allowed = [r for r in results if gates.get(r.get("id")) and gates[r.get("id")].can_access]
-    end = None if limit in (None, "") else offset + int(limit)
-    return {"count": len(allowed), "results": allowed[offset:end]}
 
 
 def _redact_views(context: Context, views: list[Any]) -> None:

@@ -1,24 +1,164 @@
-"""Schemas of the governance actions."""
+"""Schemas of the governance actions.
+
+They check the shape of what a caller sends (text without NUL characters,
+booleans, day counts, dates); the actions then check what the values mean
+(that a dataset exists, that a decision needs a message...). Keys the
+schemas do not list are ignored.
+"""
 from __future__ import annotations
 
 from ckan.logic.schema import validator_args
-from ckan.types import Schema, Validator
+from ckan.types import Schema, Validator, ValidatorFactory
+
+# Longest renewal period of an agreement, in days.
+RENEWAL_DAYS_MAX = 36_500
+
+
+@validator_args
+def id_only(not_empty: Validator, governance_text: Validator) -> Schema:
+    """Actions on one object named by ``id`` (its id, or name where it has one)."""
+    return {"id": [not_empty, governance_text]}
+
+
+@validator_args
+def agreement_create(
+    not_empty: Validator,
+    governance_text: Validator,
+    governance_ignore_blank: Validator,
+    governance_days: ValidatorFactory,
+) -> Schema:
+    return {
+        "owner_org": [not_empty, governance_text],
+        "name": [not_empty, governance_text],
+        "title": [not_empty, governance_text],
+        "body": [not_empty, governance_text],
+        "renewal_days": [governance_ignore_blank, governance_days(1, RENEWAL_DAYS_MAX)],
+    }
+
+
+@validator_args
+def agreement_update(
+    not_empty: Validator,
+    ignore_missing: Validator,
+    governance_text: Validator,
+    governance_boolean: Validator,
+    governance_ignore_blank: Validator,
+    governance_ignore_absent: Validator,
+    governance_days: ValidatorFactory,
+) -> Schema:
+    return {
+        "id": [not_empty, governance_text],
+        "title": [ignore_missing, governance_text],
+        "body": [ignore_missing, governance_text],
+        "material": [governance_ignore_blank, governance_boolean],
+        # Null or blank removes the renewal period; left out keeps it.
+        "renewal_days": [governance_ignore_absent, governance_days(1, RENEWAL_DAYS_MAX)],
+    }
+
+
+@validator_args
+def agreement_list(governance_ignore_blank: Validator, governance_text: Validator) -> Schema:
+    return {"owner_org": [governance_ignore_blank, governance_text]}
+
+
+@validator_args
+def agreement_accept(
+    not_empty: Validator,
+    ignore_missing: Validator,
+    governance_ignore_blank: Validator,
+    governance_text: Validator,
+    one_of: ValidatorFactory,
+) -> Schema:
+    from ..agreements import CHANNELS
+
+    return {
+        "id": [not_empty, governance_text],
+        "typed_name": [ignore_missing, governance_text],
+        "channel": [governance_ignore_blank, one_of(list(CHANNELS))],
+    }
+
+
+@validator_args
+def request_fields(
+    not_empty: Validator,
+    governance_text: Validator,
+    governance_ignore_absent: Validator,
+) -> Schema:
+    """``governance_request_create`` and ``_update``: the request's own fields
+    are checked by ``requests.clean_fields`` (they depend on the dataset's
+    data use conditions); here they only pass through."""
+    from ..requests import FIELDS
+
+    return {"id": [not_empty, governance_text]} | {key: [governance_ignore_absent] for key in FIELDS}
+
+
+@validator_args
+def request_withdraw(
+    not_empty: Validator,
+    ignore_missing: Validator,
+    governance_text: Validator,
+) -> Schema:
+    return {"id": [not_empty, governance_text], "message": [ignore_missing, governance_text]}
+
+
+@validator_args
+def request_decide(
+    ignore_missing: Validator,
+    not_empty: Validator,
+    governance_text: Validator,
+    governance_request_ids: Validator,
+    one_of: ValidatorFactory,
+) -> Schema:
+    from ..requests import DECISIONS
+
+    return {
+        "id": [ignore_missing, governance_text],
+        "ids": [ignore_missing, governance_request_ids],
+        "decision": [not_empty, one_of(list(DECISIONS))],
+        "message": [ignore_missing, governance_text],
+    }
+
+
+@validator_args
+def grant_revoke(
+    not_empty: Validator,
+    ignore_missing: Validator,
+    governance_text: Validator,
+) -> Schema:
+    return {"id": [not_empty, governance_text], "reason": [ignore_missing, governance_text]}
+
+
+@validator_args
+def publication_check(
+    not_empty: Validator,
+    governance_text: Validator,
+    governance_boolean: Validator,
+    governance_ignore_absent: Validator,
+) -> Schema:
+    # access_tier and embargo_until are read by _take_fields, as in
+    # package_update; null in embargo_until proposes removing the embargo.
+    return {
+        "id": [not_empty, governance_text],
+        "private": [governance_ignore_absent, governance_boolean],
+        "access_tier": [governance_ignore_absent],
+        "embargo_until": [governance_ignore_absent],
+    }
 
 
 @validator_args
 def event_list(
     ignore_missing: Validator,
-    unicode_safe: Validator,
+    governance_text: Validator,
     governance_ignore_blank: Validator,
     governance_positive_int: Validator,
     governance_event_kind: Validator,
     governance_utc_datetime: Validator,
 ) -> Schema:
     return {
-        "organization": [ignore_missing, unicode_safe],
-        "dataset": [ignore_missing, unicode_safe],
-        "user": [ignore_missing, unicode_safe],
-        "kind": [ignore_missing, unicode_safe, governance_event_kind],
+        "organization": [ignore_missing, governance_text],
+        "dataset": [ignore_missing, governance_text],
+        "user": [ignore_missing, governance_text],
+        "kind": [ignore_missing, governance_event_kind],
         "since": [ignore_missing, governance_utc_datetime],
         "until": [ignore_missing, governance_utc_datetime],
         "page": [governance_ignore_blank, governance_positive_int],
@@ -29,18 +169,18 @@ def event_list(
 @validator_args
 def acceptance_list(
     ignore_missing: Validator,
-    unicode_safe: Validator,
+    governance_text: Validator,
     governance_ignore_blank: Validator,
     governance_positive_int: Validator,
     governance_utc_datetime: Validator,
     governance_sort: Validator,
 ) -> Schema:
     return {
-        "organization": [ignore_missing, unicode_safe],
-        "agreement": [ignore_missing, unicode_safe],
+        "organization": [ignore_missing, governance_text],
+        "agreement": [ignore_missing, governance_text],
         "version": [governance_ignore_blank, governance_positive_int],
-        "dataset": [ignore_missing, unicode_safe],
-        "user": [ignore_missing, unicode_safe],
+        "dataset": [ignore_missing, governance_text],
+        "user": [ignore_missing, governance_text],
         "since": [ignore_missing, governance_utc_datetime],
         "until": [ignore_missing, governance_utc_datetime],
         "sort": [governance_ignore_blank, governance_sort],
@@ -52,18 +192,19 @@ def acceptance_list(
 @validator_args
 def request_list(
     ignore_missing: Validator,
-    unicode_safe: Validator,
+    governance_text: Validator,
     governance_ignore_blank: Validator,
     governance_positive_int: Validator,
+    governance_days: ValidatorFactory,
     governance_request_state: Validator,
     governance_sort: Validator,
 ) -> Schema:
     return {
-        "state": [ignore_missing, unicode_safe, governance_request_state],
-        "organization": [ignore_missing, unicode_safe],
-        "dataset": [ignore_missing, unicode_safe],
-        "user": [ignore_missing, unicode_safe],
-        "older_than_days": [governance_ignore_blank, governance_positive_int],
+        "state": [ignore_missing, governance_request_state],
+        "organization": [ignore_missing, governance_text],
+        "dataset": [ignore_missing, governance_text],
+        "user": [ignore_missing, governance_text],
+        "older_than_days": [governance_ignore_blank, governance_days(1)],
         "sort": [governance_ignore_blank, governance_sort],
         "page": [governance_ignore_blank, governance_positive_int],
         "limit": [governance_ignore_blank, governance_positive_int],
@@ -73,16 +214,16 @@ def request_list(
 @validator_args
 def grant_list(
     ignore_missing: Validator,
-    unicode_safe: Validator,
+    governance_text: Validator,
     governance_ignore_blank: Validator,
     governance_positive_int: Validator,
     governance_grant_state: Validator,
 ) -> Schema:
     return {
-        "state": [ignore_missing, unicode_safe, governance_grant_state],
-        "organization": [ignore_missing, unicode_safe],
-        "dataset": [ignore_missing, unicode_safe],
-        "user": [ignore_missing, unicode_safe],
+        "state": [ignore_missing, governance_grant_state],
+        "organization": [ignore_missing, governance_text],
+        "dataset": [ignore_missing, governance_text],
+        "user": [ignore_missing, governance_text],
         "page": [governance_ignore_blank, governance_positive_int],
         "limit": [governance_ignore_blank, governance_positive_int],
     }
