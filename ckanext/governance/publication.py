@@ -38,9 +38,13 @@ HIGH, MEDIUM, LOW, INFO = "high", "medium", "low", "info"
 _OPENNESS = {policy.OPEN: 0, policy.REGISTERED: 1, policy.AGREEMENT: 2, policy.CONTROLLED: 3}
 
 # Built-in personal data patterns (``publication.personal_data_patterns`` names
-# them; any other entry there is a regular expression of its own).
+# them; any other entry there is a regular expression of its own). Each runs
+# in time linear in the text: a match can only start where a run of its
+# characters starts (the look-behinds), and every repeat is bounded or ends at
+# a character it cannot cross, so no start position rescans the text.
 BUILT_IN_PATTERNS = {
-    "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
+    "email": (r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@"
+              r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z])"),
     "phone": r"(?<![\w/.-])\+?\d{1,3}[\s.-]?\(?\d{2,4}\)?(?:[\s.-]?\d{2,4}){2,4}(?![\w/-])",
     "ssn": r"\b\d{3}-\d{2}-\d{4}\b",
     "nino": r"\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b",
@@ -253,27 +257,39 @@ def _linked(user_id: str | None, pkg_id: str | None, data: dict[str, Any], after
         .where(sa.or_(model.Package.id.in_(refs), model.Package.name.in_(refs)),
                model.Package.state == "active")
     ).all()
+    own = {r.id for r in rows if r.id == pkg_id} | ({r.name for r in rows if r.id == pkg_id})
     rows = [r for r in rows if r.id != pkg_id]  # a self-link links nothing
     policies = access.load_policies([r.id for r in rows])
     visible = _visible(user, rows)
     found: list[dict[str, Any]] = []
+    named = set(own) | ({data["name"]} if isinstance(data.get("name"), str) else set())
     for row in sorted(rows, key=lambda r: r.name):
+        if row.id not in visible:
+            continue  # told below exactly as a link to no dataset at all
+        named |= {row.id, row.name}
         via = ", ".join(sorted(refs.get(row.id, set()) | refs.get(row.name, set())))
         pol = policies[row.id]
-        seen = row.id in visible
-        name = (row.title or row.name) if seen else tk._("a dataset you cannot see")
+        name = row.title or row.name
         if row.private and not after.private:
             found.append(warning("linked_dataset_private", HIGH, tk._(
                 "Linked through {via}: {name} is private and stays private.").format(
-                    via=via, name=name), _item(row, seen)))
+                    via=via, name=name), _item(row, True)))
         elif _OPENNESS.get(pol.tier, 9) > _OPENNESS.get(after.tier, 9):
             found.append(warning("linked_dataset_more_restricted", MEDIUM, tk._(
                 "Linked through {via}: the data of {name} stays under stricter terms ({tier}).").format(
-                    via=via, name=name, tier=pol.tier), _item(row, seen)))
+                    via=via, name=name, tier=pol.tier), _item(row, True)))
         if isinstance(pol.embargo_until, dt.datetime) and pol.embargo_until > now:
             found.append(warning("linked_dataset_embargoed", MEDIUM, tk._(
                 "Linked through {via}: the data of {name} is under embargo.").format(
-                    via=via, name=name), _item(row, seen)))
+                    via=via, name=name), _item(row, True)))
+    # A reference to a dataset the user may not see gets the answer a
+    # reference to none gets: whether it exists, is private or embargoed is
+    # not theirs to learn. (Values with a scheme or a path are links elsewhere.)
+    for ref in sorted(r for r in refs if r not in named and "/" not in r and ":" not in r):
+        found.append(warning("linked_dataset_unavailable", HIGH, tk._(
+            "Linked through {via}: \"{ref}\" names no dataset you can see; "
+            "people who follow the link will not find it.").format(
+                via=", ".join(sorted(refs[ref])), ref=ref), _item(None, False)))
     return found
 
 
@@ -357,13 +373,17 @@ def _mask(text: str) -> str:
     return text[:2] + "…" if len(text) > 3 else "…"
 
 
+# An operator's own pattern may backtrack; it reads this much of each field.
+OWN_PATTERN_SCAN = 10_000
+
+
 def personal_data(data: dict[str, Any]) -> list[dict[str, Any]]:
     """One warning per field and kind of pattern that matched; matches masked."""
     found: list[dict[str, Any]] = []
     patterns = _patterns()
     for where, text in _texts(data):
         for kind, pattern in patterns:
-            match = pattern.search(text)
+            match = pattern.search(text if kind != "pattern" else text[:OWN_PATTERN_SCAN])
             if match:
                 found.append(warning("personal_data_suspected", HIGH, tk._(
                     "The {field} looks like it holds personal data ({kind}: \"{sample}\"). "
