@@ -4,7 +4,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$ROOT/.venv}"
-INI="$ROOT/dev/demo.ini"
+INI="$ROOT/.data/demo.ini"  # dev/demo.ini with this checkout's secrets (dev/setup.sh)
 HOST=127.0.0.1
 PORT="${DEMO_PORT:-5000}"
 SOLR_PORT="${DEMO_SOLR_PORT:-8983}"

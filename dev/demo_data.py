@@ -1,6 +1,6 @@
 """Create the demo site's content once: users, an organisation, one dataset per tier.
 
-Run by dev/demo.sh as ``python dev/demo_data.py dev/demo.ini``. Running it
+Run by dev/demo.sh as ``python dev/demo_data.py .data/demo.ini``. Running it
 again creates nothing new; it only reprints the accounts and, if the search
 index lost the datasets (for example after deleting .data/), rebuilds it.
 """

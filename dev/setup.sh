@@ -102,6 +102,11 @@ ensure_chromium() {
     fi
 }
 
+ensure_demo_secrets() {
+    # The demo's session and API token secrets: random, once per checkout, not in git.
+    "$VENV/bin/python" "$ROOT/dev/demo_secrets.py" "$ROOT/.data/demo.ini"
+}
+
 ensure_venv() {
     # Reinstall only when the pins change: a stamp records what was installed.
     local want stamp="$VENV/.governance-stamp"
@@ -178,7 +183,10 @@ case "$TARGET" in
         ensure_chromium
         init_database "$ROOT/test.ini"
         ;;
-    demo) init_database "$ROOT/dev/demo.ini" ;;
+    demo)
+        ensure_demo_secrets
+        init_database "$ROOT/.data/demo.ini"
+        ;;
     bench)
         # benchmarks/overhead.py resets and seeds its databases itself.
         ensure_bench_tools
