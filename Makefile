@@ -8,10 +8,15 @@ export VENV
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k search -x"
 PYTEST_ARGS ?=
 
-.PHONY: test test-future demo bench bench-scale bench-export bench-embargo bench-agreements bench-requests bench-publication setup-test setup-demo setup-bench clean
+.PHONY: test test-future test-ckan test-ckan-quick demo bench bench-scale bench-export bench-embargo bench-agreements bench-requests bench-publication bench-resource-search setup-test setup-demo setup-bench clean
+
+# CKAN_SUITE: which of CKAN's own tests run after ours (quick: the fixed subset
+# CI runs, all: every module issue 14 names, none: ours only).
+CKAN_SUITE ?= quick
 
 test: setup-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	@if [ "$(CKAN_SUITE)" != none ]; then dev/ckan_suite.sh $(CKAN_SUITE); fi
 
 # The same suite with the clock a year ahead: time-machine moves the test
 # process's clock for the whole session (PostgreSQL, Redis and Chromium keep
@@ -20,6 +25,15 @@ test: setup-test
 FUTURE ?= 365
 test-future: setup-test
 	GOVERNANCE_TEST_CLOCK_DAYS="$(FUTURE)" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# CKAN 2.12.0's own tests (from its sdist) without and with governance appended
+# to every test's plugins; fails on a regression not listed with its reason in
+# dev/ckan_core/known_differences.txt. test-ckan-quick: the subset for CI.
+test-ckan: setup-test
+	dev/ckan_suite.sh all
+
+test-ckan-quick: setup-test
+	dev/ckan_suite.sh quick
 
 demo: setup-demo
 	dev/demo.sh
@@ -53,6 +67,11 @@ bench-requests: setup-bench
 # The publication check of a dataset with 10, 100 and 1,000 links: query counts, timings.
 bench-publication: setup-bench
 	$(VENV)/bin/python benchmarks/publication_links.py
+
+# resource_search with url: terms and order_by=url at 3,000 matches, against
+# CKAN's own function (on the test database; it removes what it loads).
+bench-resource-search: setup-test
+	$(VENV)/bin/python benchmarks/resource_search.py --ini test.ini
 
 setup-test:
 	dev/setup.sh test
