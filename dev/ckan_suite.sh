@@ -19,7 +19,8 @@
 #   CKAN_SUITE_BASELINE      full (default; quick: failed): run the baseline on every
 #                            test, or only on those that failed with governance
 #   CKAN_SUITE_ARGS          extra pytest arguments, e.g. "-x" or "-k package_update"
-#   CKAN_SOLR_URL            a real Solr core instead of the in-process stand-in
+#   CKAN_SOLR_URL            a Solr core with CKAN's schema instead of the Solr 9 of dev/solr/
+#                            started for each run
 # Results: .data/ckan-core/{baseline,governance}.json, timings in .data/ckan-core/timings.txt.
 set -euo pipefail
 

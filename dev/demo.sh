@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Serve the demo site in the foreground (Ctrl-C stops it and the Solr stand-in).
+# Serve the demo site in the foreground (Ctrl-C stops it and the Solr it started).
 # Called by `make demo` after dev/setup.sh demo.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,22 +13,22 @@ ping() {  # url: succeeds when the search service answers
     "$VENV/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" >/dev/null 2>&1
 }
 
+SOLR_HOME="$ROOT/.data/demo-solr"  # the index stays here across restarts
 pids=()
-cleanup() { [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null || true; }
+own_solr=
+cleanup() {
+    [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null || true
+    [ -z "$own_solr" ] || "$ROOT/dev/solr/solr.sh" stop "$SOLR_HOME"
+}
 trap cleanup EXIT INT TERM
 
 if [ -z "${CKAN_SOLR_URL:-}" ]; then
     export CKAN_SOLR_URL="http://$HOST:$SOLR_PORT/solr/ckan"
+    # A demo Solr left running (or one of your own on that port) is used as it is.
     if ! ping "$CKAN_SOLR_URL/admin/ping"; then
-        PYTHONPATH="$ROOT/dev" "$VENV/bin/python" -m solr_standin \
-            --host "$HOST" --port "$SOLR_PORT" --core ckan --data "$ROOT/.data/demo-solr.json" \
-            >>"$ROOT/.data/demo-solr.log" 2>&1 &
-        pids+=($!)
-        for _ in $(seq 1 50); do
-            ping "$CKAN_SOLR_URL/admin/ping" && break
-            sleep 0.2
-        done
-        ping "$CKAN_SOLR_URL/admin/ping" || { echo "Solr stand-in did not start (see .data/demo-solr.log)" >&2; exit 1; }
+        echo "starting Apache Solr on port $SOLR_PORT (log: .data/demo-solr.log)"
+        own_solr=1
+        VENV="$VENV" "$ROOT/dev/solr/solr.sh" start "$SOLR_PORT" "$SOLR_HOME" "$ROOT/.data/demo-solr.log" >/dev/null
     fi
 fi
 
@@ -39,6 +39,8 @@ pids+=($!)
 
 "$VENV/bin/ckan" -c "$INI" db pending-migrations --apply >/dev/null
 "$VENV/bin/python" "$ROOT/dev/demo_data.py" "$INI"
+# Datasets the index does not hold yet (a new Solr home, an index removed by hand).
+"$VENV/bin/ckan" -c "$INI" search-index rebuild --only-missing >/dev/null 2>&1
 
 echo
 echo "Demo site: http://$HOST:$PORT   (Ctrl-C to stop)"

@@ -2,12 +2,16 @@
 # Prepare this machine for the test suite or the demo site. Idempotent: every
 # step checks before it acts, so running it again is quick and changes nothing.
 #
-#   dev/setup.sh test   PostgreSQL (ckan_test + datastore_test), Redis, .venv, Chromium
-#   dev/setup.sh demo   PostgreSQL (ckan_demo + datastore_demo), Redis, .venv
-#   dev/setup.sh bench  PostgreSQL (ckan_bench + datastore_bench), Redis, .venv, matplotlib
+#   dev/setup.sh test   PostgreSQL (ckan_test + datastore_test), Redis, .venv, Solr, Chromium
+#   dev/setup.sh demo   PostgreSQL (ckan_demo + datastore_demo), Redis, .venv, Solr
+#   dev/setup.sh bench  PostgreSQL (ckan_bench + datastore_bench), Redis, .venv, Solr, matplotlib
+#
+# Solr: Apache Solr 9's jars from Maven Central into .solr/lib (dev/solr/pom.xml;
+# Java 17 and Maven from Debian where missing); whoever runs Solr starts it
+# (tests/conftest.py, dev/demo.sh, benchmarks/overhead.py through dev/solr/solr.sh).
 #
 # Needs root for the system packages (apt-get) and PostgreSQL roles; everything
-# else lives in the checkout (.venv, .data).
+# else lives in the checkout (.venv, .data, .solr) and ~/.m2 (Maven's cache).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -102,6 +106,20 @@ ensure_chromium() {
     fi
 }
 
+ensure_solr() {
+    # Java 11 or later runs the launcher; Maven fetches Solr and its dependencies.
+    if ! command -v java >/dev/null || ! java -version 2>&1 | grep -Eq 'version "(1[1-9]|[2-9][0-9])'; then
+        say "installing Java 17"
+        apt_install openjdk-17-jre-headless
+    fi
+    if ! command -v mvn >/dev/null; then
+        say "installing Maven"
+        apt_install maven
+    fi
+    [ -d "$ROOT/.solr/lib" ] || say "fetching Apache Solr 9 from Maven Central into .solr/lib"
+    "$ROOT/dev/solr/solr.sh" fetch
+}
+
 ensure_demo_secrets() {
     # The demo's session and API token secrets: random, once per checkout, not in git.
     "$VENV/bin/python" "$ROOT/dev/demo_secrets.py" "$ROOT/.data/demo.ini"
@@ -178,6 +196,7 @@ case "$TARGET" in
 esac
 ensure_redis
 ensure_venv
+ensure_solr
 case "$TARGET" in
     test)
         ensure_chromium

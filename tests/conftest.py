@@ -1,9 +1,9 @@
 """Fixtures shared by the whole suite.
 
 The suite runs on CKAN's own pytest plugin (``--ckan-ini=test.ini``, see
-pyproject.toml) against real PostgreSQL and Redis. Search goes to the Solr
-stand-in from ``dev/solr_standin`` unless ``CKAN_SOLR_URL`` names a real Solr
-core, in which case the very same tests run against that.
+pyproject.toml) against real PostgreSQL, Redis and Apache Solr 9: a Solr of dev/solr/ started
+for the session on a free port, unless ``CKAN_SOLR_URL`` names a Solr core
+with CKAN's schema, in which case the very same tests run against that.
 """
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
-# Set when this process started the stand-in itself (and so owns its index).
-STANDIN_FLAG = "GOVERNANCE_SOLR_STANDIN"
+# Set when this process started its Solr itself (and so owns its index).
+OWN_SOLR = "GOVERNANCE_OWN_SOLR"
 
 
 # ``make test-future``: the whole session runs this many days ahead.
@@ -51,34 +51,40 @@ def pytest_configure(config: pytest.Config) -> None:
     _move_clock(config)
     # CKAN's plugin builds the app (and checks the Solr schema) in
     # pytest_sessionstart, so search must be reachable before that hook.
-    if os.environ.get("CKAN_SOLR_URL") and not os.environ.get(STANDIN_FLAG):
+    if os.environ.get("CKAN_SOLR_URL") and not os.environ.get(OWN_SOLR):
         return
     sys.path.insert(0, str(ROOT / "dev"))
-    import solr_standin
+    import solr_process
 
-    handle = solr_standin.serve_in_thread()
+    # One Solr per session, its index in memory; CKAN's clean_index empties
+    # it between tests.
+    home = ROOT / ".data" / "test-solr" / str(os.getpid())
+    handle = solr_process.start(home, memory=True, quiet=True, log=ROOT / ".data" / "test-solr.log")
     # CKAN reads CKAN_SOLR_URL over the solr_url of test.ini.
     os.environ["CKAN_SOLR_URL"] = handle.url
-    os.environ[STANDIN_FLAG] = "1"
-    config.stash[_standin_key] = handle
+    os.environ[OWN_SOLR] = "1"
+    config.stash[_solr_key] = handle
 
 
-_standin_key = pytest.StashKey[object]()
+_solr_key = pytest.StashKey[object]()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     traveller = config.stash.get(_clock_key, None)
     if traveller is not None:
         traveller.stop()
-    handle = config.stash.get(_standin_key, None)
+    handle = config.stash.get(_solr_key, None)
     if handle is not None:
-        handle.shutdown()
+        handle.stop()
+        import shutil
+
+        shutil.rmtree(handle.home, ignore_errors=True)
         os.environ.pop("CKAN_SOLR_URL", None)
-        os.environ.pop(STANDIN_FLAG, None)
+        os.environ.pop(OWN_SOLR, None)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    where = "stand-in (dev/solr_standin)" if os.environ.get(STANDIN_FLAG) else "real Solr"
+    where = "Solr started for this session" if os.environ.get(OWN_SOLR) else "Solr of CKAN_SOLR_URL"
     lines = [f"search: {where} at {os.environ.get('CKAN_SOLR_URL')}"]
     if os.environ.get(CLOCK_DAYS):
         import datetime as dt
@@ -223,3 +229,23 @@ def run_concurrently(fn, times: int) -> tuple[list, list[BaseException]]:
     for t in threads:
         t.join(timeout=60)
     return results, errors
+
+
+@pytest.fixture
+def index_resource_extra(ckan_config, monkeypatch):
+    """``index_resource_extra(name)``: the resource extra ``name`` is indexed
+    (``res_extras_<name>``), as on a site listing it in
+    ``ckan.extra_resource_fields``; undone after the test."""
+    from ckan import model
+
+    names: list[str] = []
+
+    def index(name: str) -> None:
+        names.append(name)
+        monkeypatch.setitem(ckan_config, "ckan.extra_resource_fields", list(names))
+        monkeypatch.setattr(model.Resource, "extra_columns", None)
+
+    yield index
+    for name in names:
+        if name in vars(model.Resource):  # the proxy get_extra_columns added
+            delattr(model.Resource, name)

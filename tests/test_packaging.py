@@ -27,7 +27,7 @@ def test_wheel_ships_templates_email_texts_duo_terms_migrations_and_config_decla
     }
     assert expected, "nothing to check"
     assert expected <= names, sorted(expected - names)
-    assert not any(n.startswith(("dev/", "tests/", "solr_standin")) for n in names)
+    assert not any(n.startswith(("dev/", "tests/", "benchmarks/")) for n in names)
 
 
 def test_the_demo_gets_secrets_of_its_own_and_none_are_committed(tmp_path):

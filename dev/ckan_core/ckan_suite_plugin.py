@@ -2,8 +2,8 @@
 
 Loaded with ``-p ckan_suite_plugin`` next to CKAN's own pytest plugin. It
 
-- starts the Solr stand-in in-process (as tests/conftest.py does) unless
-  ``CKAN_SOLR_URL`` names a real Solr core;
+- starts an Apache Solr 9 of dev/solr/ for the session (as tests/conftest.py
+  does) unless ``CKAN_SOLR_URL`` names a Solr core;
 - with ``--append-governance``: appends ``governance`` to the plugins of every
   test, whatever the test loads (CKAN's tests choose their plugins per test
   with ``ckan_config("ckan.plugins", ...)`` and ``with_plugins``; tests that
@@ -23,9 +23,9 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PLUGIN = "governance"
-STANDIN_FLAG = "GOVERNANCE_SOLR_STANDIN"
+OWN_SOLR = "GOVERNANCE_OWN_SOLR"
 
-_standin_key = pytest.StashKey[object]()
+_solr_key = pytest.StashKey[object]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,14 +40,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # CKAN's plugin builds the app (and checks the Solr schema) in
     # pytest_sessionstart: search must answer before that.
-    if not os.environ.get("CKAN_SOLR_URL") or os.environ.get(STANDIN_FLAG):
+    if not os.environ.get("CKAN_SOLR_URL") or os.environ.get(OWN_SOLR):
         sys.path.insert(0, str(ROOT / "dev"))
-        import solr_standin
+        import solr_process
 
-        handle = solr_standin.serve_in_thread()
+        work = ROOT / ".data" / "ckan-core"
+        handle = solr_process.start(work / f"solr-{os.getpid()}", memory=True, quiet=True,
+                                    log=work / "solr.log")
         os.environ["CKAN_SOLR_URL"] = handle.url
-        os.environ[STANDIN_FLAG] = "1"
-        config.stash[_standin_key] = handle
+        os.environ[OWN_SOLR] = "1"
+        config.stash[_solr_key] = handle
     if config.getoption("append_governance"):
         _append_governance_to_every_load()
         _migrate_after_every_reset()
@@ -55,9 +57,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    handle = config.stash.get(_standin_key, None)
+    handle = config.stash.get(_solr_key, None)
     if handle is not None:
-        handle.shutdown()  # type: ignore[attr-defined]
+        import shutil
+
+        handle.stop()  # type: ignore[attr-defined]
+        shutil.rmtree(handle.home, ignore_errors=True)  # type: ignore[attr-defined]
 
 
 @pytest.hookimpl(trylast=True)
@@ -71,7 +76,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     mode = "with governance appended" if config.getoption("append_governance") else "baseline"
-    where = "stand-in" if os.environ.get(STANDIN_FLAG) else "real Solr"
+    where = "Solr started for this session" if os.environ.get(OWN_SOLR) else "Solr of CKAN_SOLR_URL"
     return f"CKAN's own suite, {mode}; search: {where} at {os.environ.get('CKAN_SOLR_URL')}"
 
 
