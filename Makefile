@@ -82,7 +82,8 @@ setup-demo:
 setup-bench:
 	dev/setup.sh bench
 
-# Removes the virtualenv and local data (demo search index, uploads); the
+# Removes the virtualenv, local data (demo search index, uploads) and the Solr
+# jars (fetched again from ~/.m2 by the next setup); the
 # PostgreSQL databases stay.
 clean:
-	rm -rf $(VENV) .data tests/artifacts
+	rm -rf $(VENV) .data .solr tests/artifacts
