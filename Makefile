@@ -10,13 +10,13 @@ PYTEST_ARGS ?=
 
 .PHONY: test test-future test-ckan test-ckan-quick demo bench bench-scale bench-export bench-embargo bench-agreements bench-requests bench-publication bench-resource-search setup-test setup-demo setup-bench clean
 
-# CKAN_SUITE: which of CKAN's own tests run after ours (quick: the fixed subset
-# CI runs, all: every module issue 14 names, none: ours only).
+# CKAN_SUITE: which of CKAN's own tests run beside ours, at the same time on
+# databases of their own (quick: the fixed subset CI runs, all: every module
+# issue 14 names, none: ours only). See dev/test.sh.
 CKAN_SUITE ?= quick
 
 test: setup-test
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
-	@if [ "$(CKAN_SUITE)" != none ]; then dev/ckan_suite.sh $(CKAN_SUITE); fi
+	CKAN_SUITE="$(CKAN_SUITE)" PYTEST_ARGS="$(PYTEST_ARGS)" dev/test.sh
 
 # The same suite with the clock a year ahead: time-machine moves the test
 # process's clock for the whole session (PostgreSQL, Redis and Chromium keep
