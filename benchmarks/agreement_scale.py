@@ -10,8 +10,8 @@ agreement's required version, one newcomer has accepted none.
 At each size it counts the SQL statements (a ``before_cursor_execute``
 listener on the engine) and times, median of 50 runs, the decision for one
 dataset (``access.gates`` and the whole ``package_show``) and for a page of
-100 (``access.gates`` and ``package_search`` with rows=100, through the Solr
-stand-in), for both users. At 1,000,000 it prints PostgreSQL's plan of the
+100 (``access.gates`` and ``package_search`` with rows=100, through Apache
+Solr 9), for both users. At 1,000,000 it prints PostgreSQL's plan of the
 decision's query for the page, which must reach governance_acceptance through
 an index, never a sequential scan.
 

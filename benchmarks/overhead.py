@@ -3,7 +3,7 @@
 Two CKAN servers (``ckan run``) listen on 127.0.0.1 over one database and one
 DataStore database: A with ``datastore governance`` in ckan.plugins, B with
 ``datastore`` alone. Each has a search index of its own, built by its own
-configuration (two Solr stand-ins, or the cores CKAN_SOLR_URL and
+configuration (two Apache Solr 9 nodes of dev/solr/, or the cores CKAN_SOLR_URL and
 CKAN_SOLR_URL_WITHOUT name): CKAN answers package_show from the index's copy of
 a dataset, and the plugin stores gated datasets there without their URLs, so
 over one shared index plain CKAN would serve copies no plain site has (and
@@ -27,8 +27,9 @@ controlled one (member); the dataset page, anonymous and logged-in.
     make bench            (or: .venv/bin/python benchmarks/overhead.py --rounds 200)
 
 It uses its own databases (ckan_bench and datastore_bench, prepared by
-dev/setup.sh bench) and the in-memory Solr stand-in, or a real Solr when
-CKAN_SOLR_URL is set. This is a measurement, not a test: it asserts nothing
+dev/setup.sh bench) and Apache Solr 9 nodes of dev/solr/ (indexes on disk,
+emptied at each run), or the Solr cores CKAN_SOLR_URL and CKAN_SOLR_URL_WITHOUT
+name. This is a measurement, not a test: it asserts nothing
 about speed; it writes its section of benchmarks/RESULTS.md and
 benchmarks/ratio.png.
 """
@@ -213,7 +214,7 @@ print(json.dumps(found))
 def governance_site(name: str, port: int, extra: Sequence[str] = ()
                     ) -> Iterator[tuple[pathlib.Path, dict[str, str]]]:
     """A benchmark ini with the governance plugin over the ckan_bench database,
-    migrated, and a search service (the stand-in unless CKAN_SOLR_URL is set):
+    migrated, and a search service (a Solr of dev/solr/ unless CKAN_SOLR_URL is set):
     yields (ini, environment for ckan commands). ``extra``: more lines for
     [app:main], e.g. ``"ckanext.governance.link_fields = related_dataset"``."""
     WORK.mkdir(parents=True, exist_ok=True)
@@ -231,21 +232,15 @@ def governance_site(name: str, port: int, extra: Sequence[str] = ()
 
 @contextlib.contextmanager
 def search_service() -> Iterator[dict[str, str]]:
-    """The environment for ckan commands, with CKAN_SOLR_URL naming a search
-    service: the one given, or the Solr stand-in for as long as this lasts."""
+    """The environment for ckan commands, with CKAN_SOLR_URL naming a Solr
+    core: the one given, or a real Solr 9 of dev/solr/ (index on disk, in
+    .data/bench/solr-with) for as long as this lasts."""
     env = dict(os.environ)
-    standin = None
-    if not env.get("CKAN_SOLR_URL"):
-        sys.path.insert(0, str(ROOT / "dev"))
-        import solr_standin
-
-        standin = solr_standin.serve_in_thread()
-        env["CKAN_SOLR_URL"] = standin.url
-    try:
+    if env.get("CKAN_SOLR_URL"):
         yield env
-    finally:
-        if standin is not None:
-            standin.shutdown()
+        return
+    with own_solr("solr-with") as url:
+        yield dict(env, CKAN_SOLR_URL=url)
 
 
 @contextlib.contextmanager
@@ -254,7 +249,7 @@ def plain_search_service(env: dict[str, str]) -> Iterator[dict[str, str]]:
     own, built by plain CKAN. (CKAN's package_show answers from the index's copy
     of a dataset; one shared index would make plain CKAN serve the copies the
     plugin stored without gated URLs, which neither site would do.) A second
-    stand-in, or the core CKAN_SOLR_URL_WITHOUT names when CKAN_SOLR_URL is set."""
+    Solr of dev/solr/, or the core CKAN_SOLR_URL_WITHOUT names when CKAN_SOLR_URL is set."""
     if os.environ.get("CKAN_SOLR_URL"):
         url = os.environ.get("CKAN_SOLR_URL_WITHOUT")
         if not url:
@@ -262,14 +257,45 @@ def plain_search_service(env: dict[str, str]) -> Iterator[dict[str, str]]:
                      "CKAN's schema for the server without the plugin")
         yield dict(env, CKAN_SOLR_URL=url)
         return
-    sys.path.insert(0, str(ROOT / "dev"))
-    import solr_standin
+    with own_solr("solr-without") as url:
+        yield dict(env, CKAN_SOLR_URL=url)
 
-    standin = solr_standin.serve_in_thread()
+
+def solr_description() -> str:
+    """What served search: Solr's version, the JVM and its heap, as Solr says."""
+    import json
+    import urllib.request
+
+    url = os.environ.get("BENCH_SOLR_URL") or os.environ.get("CKAN_SOLR_URL") or ""
+    where = ("two Solr cores given by CKAN_SOLR_URL(_WITHOUT)" if os.environ.get("CKAN_SOLR_URL")
+             else "two Apache Solr nodes of dev/solr/, one per server, indexes on disk")
     try:
-        yield dict(env, CKAN_SOLR_URL=standin.url)
+        with urllib.request.urlopen(url.rsplit("/", 1)[0] + "/admin/info/system?wt=json", timeout=10) as r:
+            info = json.load(r)
+        jvm = info["jvm"]
+        return (f"{where}: Solr {info['lucene']['solr-spec-version']}, "
+                f"{jvm['name']} {jvm['version']}, heap {jvm['memory']['max']}")
+    except Exception as err:  # the figures stand without it
+        return f"{where} (version not read: {err})"
+
+
+@contextlib.contextmanager
+def own_solr(name: str) -> Iterator[str]:
+    """A Solr 9 node with CKAN's schema, its index emptied first: both servers
+    start from the same state in every run."""
+    sys.path.insert(0, str(ROOT / "dev"))
+    import shutil
+
+    import solr_process
+
+    home = WORK / name
+    shutil.rmtree(home, ignore_errors=True)
+    handle = solr_process.start(home, quiet=True)
+    os.environ.setdefault("BENCH_SOLR_URL", handle.url)
+    try:
+        yield handle.url
     finally:
-        standin.shutdown()
+        handle.stop()
 
 
 def free_port() -> int:
@@ -496,8 +522,7 @@ def report(args: argparse.Namespace, rows: list[dict], counted: dict, elapsed: f
         per_rows[who] = {r["name"].split()[1]: r["extra"] for r in rows
                          if r["name"].startswith("package_search") and who in r["name"]}
     independent = all(len(set(v.values())) == 1 for v in per_rows.values())
-    search = ("two cores of a real Solr" if os.environ.get("CKAN_SOLR_URL")
-              else "two in-memory Solr stand-ins")
+    search = solr_description()
 
     print(f"\nmedian ratio <= {MAX_RATIO}: " + ("met for every kind" if not over else
           f"MISSED for {len(over)} of {len(rows)} kinds (worst {max(r['ratio'] for r in over):.3f})"))
@@ -592,7 +617,7 @@ NOTES = """\
   an anonymous `package_search` of plain CKAN does not open, and Python: the
   viewer, `policy.decide`, the `governance` block and redaction per result
   (about 0.3 ms for 100 results), and larger bodies. Against requests of
-  8–25 ms (the Solr stand-in answers in about a millisecond, and
+  8–25 ms (Solr answers a page of results in a few milliseconds, and
   `package_show` is served from the index's copy) that is 5–20 %; the
   target of 5 % would leave 0.4–1.2 ms for all of it.
 - **The download route** asks for the same dataset four times (the route's

@@ -20,7 +20,7 @@ GET /organization/<id>/requests (a Flask test client, an API token in the
 Authorization header), also filtered to returned requests, which shows fewer
 rows at the small size (a query per row would change the count); and the
 decision for a page of 100 datasets (``access.gates`` and ``package_search``
-with rows=100, through the Solr stand-in) for the researcher and the reviewer.
+with rows=100, through Apache Solr 9) for the researcher and the reviewer.
 At 100,000 it prints PostgreSQL's plans of the queue's queries and of the
 decision's query for the page, which must read governance_request and
 governance_grant through indexes, never a sequential scan.

@@ -401,7 +401,7 @@ def report(measured: dict, loaded: dict, exports: dict, elapsed: float, args) ->
         "queue page through Flask's test client); statements counted on CKAN's engine. The "
         "page of 100: 40 mixed-tier datasets (4 embargoed), 30 of tier agreement, 30 controlled "
         "ones on which the researcher holds an active, expired or revoked grant or a pending "
-        "request; the search index holds that page only (the Solr stand-in). Viewers: anonymous; "
+        "request; the search index holds that page only (Apache Solr 9 of dev/solr/). Viewers: anonymous; "
         "researcher (grants and requests, no acceptances); accepted (has accepted every "
         "agreement); reviewer (admin of the requests' organisation). `rows` is what the call "
         "returned (datasets decided, resources shown, results or queue rows).\n",
