@@ -261,12 +261,18 @@ def plain_search_service(env: dict[str, str]) -> Iterator[dict[str, str]]:
         yield dict(env, CKAN_SOLR_URL=url)
 
 
-def solr_description() -> str:
-    """What served search: Solr's version, the JVM and its heap, as Solr says."""
+_SOLR_SEEN: list[str] = []
+
+
+def solr_description(url: str | None = None) -> str:
+    """What served search: Solr's version, the JVM and its heap, as Solr says
+    (read while it runs; the report is written after it stopped)."""
     import json
     import urllib.request
 
-    url = os.environ.get("BENCH_SOLR_URL") or os.environ.get("CKAN_SOLR_URL") or ""
+    if url is None and _SOLR_SEEN:
+        return _SOLR_SEEN[0]
+    url = url or os.environ.get("CKAN_SOLR_URL") or ""
     where = ("two Solr cores given by CKAN_SOLR_URL(_WITHOUT)" if os.environ.get("CKAN_SOLR_URL")
              else "two Apache Solr nodes of dev/solr/, one per server, indexes on disk")
     try:
@@ -291,7 +297,7 @@ def own_solr(name: str) -> Iterator[str]:
     home = WORK / name
     shutil.rmtree(home, ignore_errors=True)
     handle = solr_process.start(home, quiet=True)
-    os.environ.setdefault("BENCH_SOLR_URL", handle.url)
+    _SOLR_SEEN.append(solr_description(handle.url))
     try:
         yield handle.url
     finally:
