@@ -23,7 +23,6 @@ import copy
 import datetime as dt
 import json
 import math
-import re
 import urllib.parse
 import uuid
 from typing import Any
@@ -41,6 +40,8 @@ from ckan.tests.helpers import call_action
 from ckanext.governance import requests as gov_requests
 from ckanext.governance.logic import action as gov_action
 from ckanext.governance.model import AccessRequest, Grant
+
+from cookie_session import logged_in
 
 # Examples per action (API) and per form (HTTP): the whole file runs in about
 # a minute and a half on two cores; raise them locally to dig deeper.
@@ -432,19 +433,6 @@ def _package_example(site, tables, strategies, action, data):
 
 # Every governance form, over HTTP ---------------------------------------------------
 
-def _csrf_client(app, user: str):
-    """A browser logged in as ``user`` (a cookie session) and its CSRF token."""
-    client = app.test_client()
-    # The session cookie must be for the site's host, where requests go.
-    with client.session_transaction(base_url=tk.config["ckan.site_url"]) as session:
-        session["_user_id"], session["_fresh"] = model.User.get(user).id, True
-    page = client.get("/dashboard/datasets", base_url=tk.config["ckan.site_url"],
-                      follow_redirects=False)
-    assert page.status_code == 200  # logged in
-    token = re.search(r'<meta name="_csrf_token" content="([^"]+)"', page.get_data(as_text=True))
-    return client, token.group(1)
-
-
 FORM_TEXT = st.one_of(st.text(max_size=40), _nul_text(), _far_dates(), st.sampled_from(WORDS))
 FORM_VALUE = st.one_of(FORM_TEXT, st.lists(FORM_TEXT, min_size=2, max_size=3))
 
@@ -502,7 +490,7 @@ def test_every_governance_form_never_answers_a_server_error(site, app):
     ran = 0
     for endpoint, (role, build) in sorted(FORMS.items()):
         if role not in clients:
-            clients[role] = _csrf_client(app, site.users[role])
+            clients[role] = logged_in(app, site.users[role])
         client, token = clients[role]
         ran += fuzz(endpoint, FORM_EXAMPLES, lambda data, endpoint=endpoint, build=build,
                     client=client, token=token: _form_example(site, endpoint, build, client, token, data))

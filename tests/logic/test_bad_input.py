@@ -19,6 +19,8 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
+from cookie_session import logged_in
+
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 USE = "We will study how blood pressure medication relates to kidney outcomes in adults."
@@ -184,23 +186,9 @@ def test_a_renewal_period_of_millions_of_days_is_refused_rather_than_break_later
 
 # The forms ---------------------------------------------------------------------------------
 
-def _logged_in(app, name):
-    """A browser logged in as ``name`` (a cookie session) and its CSRF token."""
-    import re
-
-    client = app.test_client()
-    # The session cookie must be for the site's host, where requests go.
-    with client.session_transaction(base_url=tk.config["ckan.site_url"]) as session:
-        session["_user_id"], session["_fresh"] = model.User.get(name).id, True
-    page = client.get("/dashboard/datasets", base_url=tk.config["ckan.site_url"],
-                      follow_redirects=False)
-    assert page.status_code == 200  # logged in
-    token = re.search(r'<meta name="_csrf_token" content="([^"]+)"', page.get_data(as_text=True))
-    return client, token.group(1)
-
 
 def test_accepting_with_a_nul_in_the_signature_shows_the_error_and_records_nothing(site, app):
-    client, token = _logged_in(app, "bob")
+    client, token = logged_in(app, "bob")
     before = digest()
     response = client.post("/dataset/survey/agreement", base_url=tk.config["ckan.site_url"], data={
         "accept": "yes", "typed_name": NUL, "_csrf_token": token})
@@ -210,7 +198,7 @@ def test_accepting_with_a_nul_in_the_signature_shows_the_error_and_records_nothi
 
 
 def test_revoking_with_a_nul_in_the_reason_keeps_the_grant(site, app):
-    client, token = _logged_in(app, "rita-reviewer")
+    client, token = logged_in(app, "rita-reviewer")
     before = digest()
     response = client.post(f"/grant/{site['grant']}/revoke", base_url=tk.config["ckan.site_url"],
                            data={"reason": NUL, "_csrf_token": token}, follow_redirects=True)
@@ -219,7 +207,7 @@ def test_revoking_with_a_nul_in_the_reason_keeps_the_grant(site, app):
 
 
 def test_a_nul_character_in_a_governance_url_names_nothing(site, app):
-    client, token = _logged_in(app, "ann")
+    client, token = logged_in(app, "ann")
     site_url = tk.config["ckan.site_url"]
     for path in ("/dataset/%00/agreement", "/request/%00", "/agreement/%00",
                  "/organization/%00/requests", "/dataset/%00/request"):
