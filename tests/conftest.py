@@ -104,6 +104,27 @@ def clean_db(reset_db, migrate_db_for):
             migrate_db_for(plugin)
 
 
+@pytest.fixture(scope="module")
+def empty_site(reset_db, migrate_db_for, reset_index):
+    """For a module's world: a call that loads the configured plugins and
+    empties the database (migrated for activity and governance), the search
+    index and the DataStore."""
+    def empty() -> None:
+        from sqlalchemy import orm
+
+        import ckan.plugins as p
+        from ckanext.datastore.backend.postgres import get_write_engine
+        from ckanext.datastore.tests.helpers import clear_db
+
+        p.load_all()
+        reset_db()
+        migrate_db_for("activity")
+        migrate_db_for("governance")
+        reset_index()
+        clear_db(orm.scoped_session(orm.sessionmaker(bind=get_write_engine())))
+    return empty
+
+
 @pytest.fixture
 def artifacts_dir() -> pathlib.Path:
     """Where tests leave files for people to look at (screenshots, exports)."""

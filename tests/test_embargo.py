@@ -235,7 +235,7 @@ def test_cli_lift_prints_what_it_did(org, cli, clock):
 
 
 def test_subscriber_gets_the_available_mail_through_smtp(org, clock, smtp):
-    from ckanext.governance import notify
+    from ckanext.governance import notifications
 
     smtp.start()
     reader = factories.User(email="reader@example.org", fullname="Rea Der")
@@ -243,7 +243,7 @@ def test_subscriber_gets_the_available_mail_through_smtp(org, clock, smtp):
     call_action("governance_embargo_subscribe", {"user": reader["name"]}, id="rivers")
     clock.move_to(dt.datetime(2026, 12, 1, 0, 1, tzinfo=UTC))
     embargo.lift_due()
-    assert notify.send_due() == {"sent": 3, "failed": 0}
+    assert notifications.send_due() == {"sent": 3, "failed": 0}
     mails = {m["To"].addresses[0].addr_spec: m for m in smtp.inbox.messages}
     assert set(mails) == {"reader@example.org", "admin@example.org", "editor@example.org"}
     assert mails["reader@example.org"]["Subject"] == 'Now available: "Rivers"'

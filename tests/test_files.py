@@ -12,6 +12,7 @@ import datetime as dt
 import secrets
 
 import pytest
+from people import api_headers
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
@@ -103,19 +104,12 @@ def world(created) -> World:
     return World(sysadmin, admin, member, outsider, datasets)
 
 
-def _headers(user: dict | None) -> dict[str, str]:
-    if user is None:
-        return {}
-    token = call_action("api_token_create", {"ignore_auth": True}, user=user["name"], name="t")
-    return {"Authorization": token["token"]}
-
-
 def _show(app, f: File, user: dict | None):
-    return app.get(f"/api/3/action/file_show?id={f.id}", headers=_headers(user))
+    return app.get(f"/api/3/action/file_show?id={f.id}", headers=api_headers(user))
 
 
 def _download(app, f: File, user: dict | None):
-    return app.get(f"/file/download/{f.id}", headers=_headers(user), follow_redirects=False)
+    return app.get(f"/file/download/{f.id}", headers=api_headers(user), follow_redirects=False)
 
 
 def _assert_refused(app, f: File, user: dict | None) -> None:
@@ -246,7 +240,7 @@ def listing_open_to_anyone(test):
 
 def _scan(app, owner_type: str, owner_id: str, user: dict | None):
     return app.get(f"/api/3/action/file_owner_scan?owner_type={owner_type}&owner_id={owner_id}",
-                   headers=_headers(user))
+                   headers=api_headers(user))
 
 
 def _owner_id(ds: Dataset, owner: str) -> str:

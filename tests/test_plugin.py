@@ -6,12 +6,25 @@ import sqlalchemy as sa
 
 import ckan.model as model
 import ckan.plugins as p
+from ckan.tests import factories
 
 from ckanext.governance.cli import status as status_cli
 
 
-def test_plugin_is_loaded_from_ckan_plugins():
+def test_plugin_is_loaded_from_ckan_plugins(app):
+    """Loaded through the ``ckan.plugins`` entry point, with what it registers."""
+    from importlib.metadata import entry_points
+
+    (entry,) = [e for e in entry_points(group="ckan.plugins") if e.name == "governance"]
+    assert entry.value == "ckanext.governance.plugin:GovernancePlugin"
     assert p.plugin_loaded("governance")
+    assert isinstance(p.get_plugin("governance"), entry.load())
+    import ckan.logic as logic
+    from ckan import authz
+
+    assert logic.get_action("governance_access_show") is not None
+    assert "governance_request_decide" in authz.auth_functions_list()
+    assert "governance_requests.review_queue" in app.flask_app.view_functions
 
 
 @pytest.mark.usefixtures("clean_db")
@@ -57,19 +70,22 @@ def test_governance_group_is_listed_by_ckan_help(cli):
 
 @pytest.mark.usefixtures("clean_db")
 def test_the_decision_function_runs_the_statement_the_benchmarks_explain():
-    """Migration 007 froze the decision's query into governance_dataset_facts;
-    access._FACTS_SQL is the same query as text (for EXPLAIN). A change to one
-    without the other would make the benchmarks explain a query nobody runs."""
+    """The benchmarks EXPLAIN access.facts_query(), read from the database
+    function of migration 007: run as text it must answer as the function does."""
     from ckanext.governance import access
 
+    user = factories.User()
+    org = factories.Organization(users=[{"name": user["name"], "capacity": "editor"}])
+    ids = [factories.Dataset(owner_org=org["id"])["id"], factories.Dataset()["id"]]
+    params = {"user_id": user["id"], "ids": ids, "now": access.utcnow()}
+    called = model.Session.execute(sa.text(
+        "SELECT * FROM governance_dataset_facts(:user_id, :ids, :now)"), params).all()
+    as_text = model.Session.execute(access.facts_query(), params).all()
+    assert sorted(map(tuple, called)) == sorted(map(tuple, as_text))
+    assert {row[0] for row in called} == set(ids)
     with model.meta.engine.connect() as conn:
-        source, settings = conn.execute(sa.text(
-            "SELECT prosrc, proconfig FROM pg_proc WHERE proname = 'governance_dataset_facts'"
-        )).one()
-    query = source.split("RETURN QUERY", 1)[1].rsplit(";", 1)[0]
-    as_text = (access._FACTS_SQL.text.replace(":user_id", "p_user_id").replace(":ids", "p_ids")
-               .replace("CAST(:now AS timestamptz)", "p_now"))
-    assert " ".join(query.split()) == " ".join(as_text.split())
+        settings = conn.execute(sa.text(
+            "SELECT proconfig FROM pg_proc WHERE proname = 'governance_dataset_facts'")).scalar_one()
     # Planned once per connection: the generic plan is kept, reading by index.
     assert "plan_cache_mode=force_generic_plan" in settings
     assert "enable_seqscan=off" in settings

@@ -14,12 +14,12 @@ import secrets
 
 import pytest
 import sqlalchemy as sa
+from people import organisation_with_people
 
 import ckan.lib.search as search
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.logic.action.get import resource_search as ckan_resource_search
-from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
 from ckanext.governance import access, policy
@@ -64,13 +64,8 @@ def _values(key: str) -> dict[str, str]:
 
 
 def _build(extra: bool = False) -> Catalogue:
-    publisher = factories.User()
-    users = {"publisher": publisher, "member": factories.User(),
-             "outsider": factories.User(), "sysadmin": factories.Sysadmin()}
-    org = factories.Organization(users=[
-        {"name": publisher["name"], "capacity": "editor"},
-        {"name": users["member"]["name"], "capacity": "member"},
-    ])
+    users, org = organisation_with_people()
+    publisher = users["publisher"]
     resources = {}
     for key in KEYS:
         tier = key.partition("-")[0]

@@ -1,7 +1,7 @@
 """Inventory: every route, action and auth function of the full site is classified.
 
 The site runs ``governance`` beside every plugin this project supports
-(tests/surface_site.py). A route, action or auth function that
+(tests/site_wide/surface_site.py). A route, action or auth function that
 ``ckanext.governance.surface`` does not classify fails here, naming it, until
 someone decides what it shows and what guards it; so does an entry that no
 longer exists, and a gate that names nothing.
@@ -11,14 +11,13 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from site_wide import surface_site
 
 import ckan.authz as authz
 import ckan.logic as logic
 import ckan.plugins as p
 
 from ckanext.governance import surface
-
-import surface_site
 
 pytestmark = surface_site.markers()
 
@@ -114,9 +113,9 @@ def _gate_problem(entry: surface.Entry, seen: tuple[str, ...] = ()) -> str | Non
             return f"a cycle through {name}"
         return _gate_problem(target, seen + (name,))
     if kind == "index":
-        from ckanext.governance import access
+        from ckanext.governance import redaction
 
-        return None if callable(getattr(access, "redact_index_document", None)) else "no index redaction"
+        return None if callable(getattr(redaction, "redact_index_document", None)) else "no index redaction"
     return None  # sysadmin, signed: CKAN's own rule, stated in the docstring
 
 

@@ -8,10 +8,8 @@ unless the agreement's renewal period has passed since.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 from typing import Any, Iterator
 
 import sqlalchemy as sa
@@ -20,8 +18,8 @@ from sqlalchemy.dialects.postgresql import insert
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import events
-from .model import Acceptance, Agreement, AgreementVersion
+from . import capacities, clock, csv_export
+from .model import Acceptance, Agreement, AgreementVersion, DatasetPolicy
 
 CHANNELS = ("web", "api")
 
@@ -142,13 +140,14 @@ def select_acceptances(user: model.User | None, filters: dict[str, Any],
     agreements, every other user their own; anonymous users none. The columns
     are ACCEPTANCE_COLUMNS, with ``expires`` computed from the renewal period.
     """
+    visible: sa.ColumnElement[bool]
     if user is None:
         visible = sa.false()
     elif user.sysadmin:
         visible = sa.true()
     else:
         visible = sa.or_(Acceptance.user_id == user.id,
-                         Agreement.owner_org.in_(events.admin_of(user)))
+                         Agreement.owner_org.in_(capacities.org_ids_where(user)))
     expires = sa.case(
         (Agreement.renewal_days.is_(None), sa.null()),
         else_=Acceptance.created + sa.func.make_interval(0, 0, 0, Agreement.renewal_days),
@@ -204,32 +203,21 @@ def acceptance_dicts(rows: Any, now: dt.datetime) -> list[dict[str, Any]]:
             item["status"] = "outdated"
         else:
             item["status"] = "valid"
-        item["created"] = events.iso(item["created"])
-        item["expires"] = events.iso(expires)
+        item["created"] = clock.iso(item["created"])
+        item["expires"] = clock.iso(expires)
         result.append(item)
     return result
 
 
 def stream_acceptances_csv(user: model.User | None, filters: dict[str, Any]) -> Iterator[str]:
     """The matching acceptances as CSV, chunk by chunk (a server-side cursor)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(ACCEPTANCE_COLUMNS)
-    engine = model.meta.engine
-    assert engine is not None
-    with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=2000).execute(
-            select_acceptances(user, filters))
-        for partition in result.partitions():
-            for row in partition:
-                values = list(row)
-                values[1] = events.iso(values[1])
-                values[14] = events.iso(values[14])
-                writer.writerow([_cell(v) for v in values])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    return csv_export.stream(select_acceptances(user, filters), ACCEPTANCE_COLUMNS, _csv_row)
+
+
+def _csv_row(values: list[Any]) -> list[Any]:
+    values[1] = clock.iso(values[1])
+    values[14] = clock.iso(values[14])
+    return [_cell(v) for v in values]
 
 
 def _cell(value: Any) -> Any:
@@ -255,7 +243,6 @@ def dataset_counts(agreement_ids: list[str]) -> dict[str, int]:
     """Agreement id → how many datasets use it."""
     if not agreement_ids:
         return {}
-    from .model import DatasetPolicy
 
     rows = model.Session.execute(
         sa.select(DatasetPolicy.agreement_id, sa.func.count())
@@ -263,4 +250,14 @@ def dataset_counts(agreement_ids: list[str]) -> dict[str, int]:
         .where(DatasetPolicy.agreement_id.in_(agreement_ids), model.Package.state == "active")
         .group_by(DatasetPolicy.agreement_id)
     ).all()
-    return dict(rows)  # type: ignore[arg-type]
+    return dict(rows)
+
+
+def renew_link(item: dict[str, Any]) -> str | None:
+    """Where to accept again: the agreement page of the dataset it was accepted through."""
+    if not item.get("dataset"):
+        return None
+    row = model.Session.get(DatasetPolicy, item["dataset_id"])
+    if row is None or row.agreement_id != item["agreement_id"]:
+        return None
+    return tk.url_for("governance_agreements.dataset_agreement", id=item["dataset"])

@@ -18,3 +18,10 @@ import datetime as dt
 def now() -> dt.datetime:
     """The current instant, timezone-aware UTC."""
     return dt.datetime.now(dt.timezone.utc)
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """An instant as ISO 8601 in UTC with a ``Z``, as every answer of ours gives it."""
+    if value is None:
+        return None
+    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")

@@ -1,7 +1,7 @@
 """CKAN's own behaviour kept where governance adds keys to package dicts.
 
 Every package dict governance returns carries the keys of ``ADDED_KEYS``
-(``access.present_package``, and the chained create/update). Two places of
+(``redaction.present_package``, and the chained create/update). Two places of
 CKAN compare or select keys and must not see them:
 
 - ``package_update`` skips the write, the reindex and the "changed package"
@@ -26,7 +26,7 @@ ADDED_KEYS = ("access_tier", "embargo_until", "embargo_reason", "agreement", "da
 
 def terms_change(fields: dict[str, Any], row: DatasetPolicy | None) -> bool:
     """Whether storing ``fields`` (validated by ``_take_fields`` and
-    ``datasets.check_terms``) would change the terms stored in ``row`` (None:
+    ``terms.check_terms``) would change the terms stored in ``row`` (None:
     no row yet, so the site default applies)."""
     current: dict[str, Any] = {
         "access_tier": row.access_tier if row is not None else config.default_tier(),

@@ -17,6 +17,7 @@ from typing import Any
 
 import flask
 from flask import Blueprint
+from flask_wtf.csrf import CSRFError
 
 from . import config
 
@@ -31,6 +32,28 @@ OWN_PREFIX = "governance"
 _deliberate: frozenset[str] | None = None
 
 
+def _protector() -> Any:
+    """CKAN's ``CSRFProtect`` (its list of exemptions, its check)."""
+    # It lives in the module that builds CKAN's app, which loads the plugins:
+    # imported when the plugin module is, it would import itself half-built.
+    from ckan.config.middleware.flask_app import csrf
+
+    return csrf
+
+
+def token_valid() -> bool:
+    """Whether this request carries a valid CSRF token (always, when CSRF
+    protection is off): for views that must answer a forged form themselves,
+    before CKAN's own check runs."""
+    if not flask.current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        _protector().protect()
+    except CSRFError:
+        return False
+    return True
+
+
 def remember_deliberate_exemptions() -> None:
     """Views exempted while the first app of the process was built are
     exemptions on purpose; those CKAN adds while serving requests are the bug.
@@ -41,14 +64,12 @@ def remember_deliberate_exemptions() -> None:
     global _deliberate
     if _deliberate is not None:
         return
-    from ckan.config.middleware.flask_app import csrf
-
+    csrf = _protector()
     _deliberate = frozenset(getattr(csrf, "_exempt_views", ()))
 
 
 def _guarded(endpoint: str) -> bool:
-    from ckan.config.middleware.flask_app import csrf
-
+    csrf = _protector()
     blueprint = endpoint.rpartition(".")[0]
     if blueprint.startswith(OWN_PREFIX):
         return True
@@ -73,7 +94,6 @@ def check_token() -> Any:
         return None  # an API token or no login: no cookie to ride on
     if not _guarded(request.endpoint):
         return None
-    from ckan.config.middleware.flask_app import csrf
-
+    csrf = _protector()
     csrf.protect()  # raises CSRFError (400) when the token is missing or wrong
     return None

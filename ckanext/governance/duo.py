@@ -20,8 +20,9 @@ import re
 from importlib import resources
 from typing import Any
 
+import ckan.plugins.toolkit as tk
+
 PERMISSION = "permission"
-MODIFIER = "modifier"
 
 # Codes that restrict who may use the data, and what the request form asks.
 NEEDS_ETHICS = frozenset({"IRB"})
@@ -63,12 +64,6 @@ class Condition:
 def terms() -> dict[str, Term]:
     data = json.loads(resources.files(__package__).joinpath("data/duo.json").read_text("utf-8"))
     return {t["code"]: Term(**t) for t in data["terms"]}
-
-
-@functools.lru_cache(maxsize=1)
-def source() -> dict[str, str]:
-    data = json.loads(resources.files(__package__).joinpath("data/duo.json").read_text("utf-8"))
-    return data["source"]
 
 
 def parse_one(text: str) -> Condition:
@@ -151,3 +146,63 @@ def describe(codes: list[str] | None) -> list[dict[str, Any]]:
             result.append({"code": text, "term": text, "value": None, "label": text,
                            "iri": None, "kind": None, "definition": ""})
     return result
+
+
+def prescreen(fields: dict[str, Any], data_use: list[str] | None,
+              grant_days: int, now: dt.datetime) -> list[dict[str, str]]:
+    """Flags for the reviewer where the request and the data use conditions may
+    not fit. They inform the decision; they never make it."""
+    flags: list[dict[str, str]] = []
+
+    def flag(code: str, message: str) -> None:
+        flags.append({"code": code, "message": message})
+
+    use = (fields.get("intended_use") or "").lower()
+    ancestry = any(w in use for w in ("ancestry", "population origin", "population structure",
+                                      "genealog", "admixture"))
+    for condition in parse(data_use or []):
+        code, value = condition.term.code, condition.value
+        if code == "DS" and value and value.lower() not in use:
+            flag("disease_not_named", tk._(
+                "Use is limited to research on {disease}; the statement does not name it.").format(
+                    disease=value))
+        elif code in ("HMB", "DS") and ancestry:
+            flag("ancestry_research", tk._(
+                "The statement mentions ancestry or population research, which {code} does not cover.")
+                .format(code=code))
+        elif code == "NPOA" and ancestry:
+            flag("ancestry_research", tk._(
+                "The statement mentions ancestry or population research, which NPOA prohibits."))
+        elif code == "TS" and value:
+            limit = dt.date.fromisoformat(value)
+            days = fields.get("duration_days") or grant_days
+            if days and (now.date() + dt.timedelta(days=days)) > limit:
+                flag("beyond_time_limit", tk._(
+                    "The access asked for would last beyond the time limit of {date}.").format(date=value))
+        elif code == "MOR" and value:
+            flag("publication_moratorium", tk._(
+                "No publication of results before {date}: make sure the requester knows.").format(date=value))
+        elif code == "GS" and value:
+            flag("geographic_restriction", tk._(
+                "Use is limited to {region}: check the institution ({institution}).").format(
+                    region=value, institution=fields.get("institution") or tk._("not given")))
+        elif code in ("US", "PS", "IS"):
+            flag("specific_use_only", tk._(
+                "{label}: check that this requester, project and institution are the approved ones.")
+                .format(label=condition.term.label))
+        elif code == "COL":
+            flag("collaboration_required", tk._(
+                "Collaboration with the study's investigators is required."))
+        elif code == "RTN":
+            flag("return_data", tk._("Derived or enriched data must be returned to the resource."))
+        elif code == "PUB":
+            flag("publication_required", tk._("The requester must agree to publish the results."))
+    if not fields.get("institution"):
+        flag("no_institution", tk._("No institution given."))
+    if fields.get("commercial"):
+        flag("commercial_use", tk._("Commercial use is declared."))
+    if fields.get("duration_days") and grant_days and fields["duration_days"] > grant_days:
+        flag("longer_than_allowed", tk._(
+            "{asked} days asked for; grants of this dataset last {days} days.").format(
+                asked=fields["duration_days"], days=grant_days))
+    return flags

@@ -17,9 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 
 import ckan.model as model
-import ckan.plugins.toolkit as tk
+from ckan.lib import search
 
-from . import access, config, events, notify
+from . import access, capacities, clock, config, labels, ledger, notifications
 from .model import DatasetPolicy, EmbargoSubscription
 
 log = logging.getLogger(__name__)
@@ -40,10 +40,10 @@ def lift_due(now: dt.datetime | None = None) -> list[str]:
             break
         row.embargo_lifted = when
         pkg = model.Package.get(row.package_id)
-        events.record(
-            events.EMBARGO_LIFTED, actor_id=None, package_id=row.package_id,
+        ledger.record(
+            ledger.EMBARGO_LIFTED, actor_id=None, package_id=row.package_id,
             organization_id=pkg.owner_org if pkg is not None else None,
-            detail={"embargo_until": events.iso(row.embargo_until), "tier": row.access_tier},
+            detail={"embargo_until": clock.iso(row.embargo_until), "tier": row.access_tier},
         )
         if pkg is not None and pkg.state == "active":
             _notify_lift(pkg, row)
@@ -73,8 +73,8 @@ def send_notices(now: dt.datetime | None = None) -> list[str]:
         pkg = model.Package.get(row.package_id)
         if pkg is not None and pkg.state == "active" and pkg.owner_org:
             variables = _variables(pkg, row)
-            for user in notify.organization_users(pkg.owner_org, ("admin",)):
-                notify.enqueue(user, "embargo_ending", variables)
+            for user in capacities.users_with(pkg.owner_org, ("admin",)):
+                notifications.enqueue(user, "embargo_ending", variables)
         model.Session.commit()
         sent.append(row.package_id)
     return sent
@@ -90,12 +90,6 @@ def subscribe(package_id: str, user_id: str) -> bool:
     created = model.Session.execute(stmt).rowcount == 1
     model.Session.commit()
     return created
-
-
-def is_subscribed(package_id: str, user_id: str | None) -> bool:
-    if not user_id:
-        return False
-    return model.Session.get(EmbargoSubscription, (package_id, user_id)) is not None
 
 
 def _due(*conditions: Any) -> sa.Select[Any]:
@@ -119,8 +113,8 @@ def _take(query: sa.Select[Any]) -> DatasetPolicy | None:
 def _notify_lift(pkg: model.Package, row: DatasetPolicy) -> None:
     variables = _variables(pkg, row)
     if pkg.owner_org:
-        for user in notify.organization_users(pkg.owner_org, ("admin", "editor")):
-            notify.enqueue(user, "embargo_lifted", variables)
+        for user in capacities.users_with(pkg.owner_org, ("admin", "editor")):
+            notifications.enqueue(user, "embargo_lifted", variables)
     subscriptions = model.Session.execute(
         sa.select(EmbargoSubscription)
         .where(EmbargoSubscription.package_id == pkg.id, EmbargoSubscription.notified.is_(None))
@@ -128,24 +122,20 @@ def _notify_lift(pkg: model.Package, row: DatasetPolicy) -> None:
     for sub in subscriptions:
         user = model.Session.get(model.User, sub.user_id)
         if user is not None and user.state == "active":
-            notify.enqueue(user, "embargo_available", variables)
+            notifications.enqueue(user, "embargo_available", variables)
         sub.notified = row.embargo_lifted
 
 
 def _variables(pkg: model.Package, row: DatasetPolicy) -> dict[str, Any]:
-    from .helpers import governance_date_words, governance_tier_label
 
     return {
-        "dataset_title": pkg.title or pkg.name,
-        "dataset_url": tk.url_for("dataset.read", id=pkg.name, qualified=True),
-        "embargo_until": governance_date_words(events.iso(row.embargo_until)),
-        "tier_label": governance_tier_label(row.access_tier),
+        **notifications.dataset_variables(pkg),
+        "embargo_until": labels.date_words(clock.iso(row.embargo_until)),
+        "tier_label": labels.tier_label(row.access_tier),
     }
 
 
 def _reindex(package_id: str) -> None:
-    from ckan.lib import search
-
     try:
         search.rebuild(package_id)
     except search.SearchError as err:

@@ -1,12 +1,15 @@
 """Template helpers: plain words for the access decision."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
+import sqlalchemy as sa
+
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import config, policy
+from . import agreements, capacities, config, duo, labels, policy
+from .model import Agreement
 
 __all__ = [
     "governance_default_tier",
@@ -23,7 +26,6 @@ __all__ = [
     "governance_agreement_options",
     "governance_is_reviewer",
     "governance_data_use",
-    "governance_data_use_source",
     "governance_request_state_label",
     "governance_grant_state_label",
     "governance_duo_codes",
@@ -31,18 +33,20 @@ __all__ = [
     "governance_severity_class",
 ]
 
+# Plain words, from ``labels`` (pages and e-mails share them).
+governance_embargo_label = labels.embargo_label
+governance_tier_label = labels.tier_label
+governance_tier_help = labels.tier_help
+governance_tier_options = labels.tier_options
+governance_access_message = labels.access_message
+governance_date_words = labels.date_words
+governance_request_state_label = labels.request_state_label
+governance_grant_state_label = labels.grant_state_label
+governance_severity_class = labels.severity_class
+
 
 def governance_default_tier() -> str:
     return config.default_tier()
-
-
-def governance_embargo_label(value: str | None) -> str:
-    return tk._("Embargoed") if value == "true" else tk._("Available")
-
-
-def governance_date_words(value: str | None) -> str:
-    """"3 March 2027" for an ISO date-time (UTC); empty when unreadable."""
-    return _date_words(value) or ""
 
 
 def governance_can_subscribe(pkg: dict[str, Any] | None) -> bool:
@@ -52,66 +56,6 @@ def governance_can_subscribe(pkg: dict[str, Any] | None) -> bool:
         block.get("embargoed") and not block.get("can_access")
         and tk.current_user.is_authenticated
     )
-
-
-def governance_tier_label(tier: str | None) -> str:
-    labels = {
-        policy.OPEN: tk._("Open"),
-        policy.REGISTERED: tk._("Registered users"),
-        policy.AGREEMENT: tk._("Data use agreement"),
-        policy.CONTROLLED: tk._("Controlled access"),
-    }
-    return labels.get(tier or "", tk._("Restricted"))
-
-
-def governance_tier_help(tier: str | None) -> str:
-    texts = {
-        policy.OPEN: tk._("Anyone can download the data."),
-        policy.REGISTERED: tk._("Anyone with an account can download the data once logged in."),
-        policy.AGREEMENT: tk._(
-            "Logged-in users can download the data after accepting the data use agreement."
-        ),
-        policy.CONTROLLED: tk._(
-            "Users can download the data once the publishing organisation approves their access request."
-        ),
-    }
-    return texts.get(tier or "", tk._("The data is not available."))
-
-
-def governance_tier_options() -> list[dict[str, str]]:
-    return [
-        {"value": t, "text": f"{governance_tier_label(t)} — {governance_tier_help(t)}"}
-        for t in policy.TIERS
-    ]
-
-
-def governance_access_message(block: dict[str, Any] | None) -> str:
-    """One sentence saying whether this user can have the data, and why not."""
-    if not block:
-        return ""
-    reason = block.get("reason")
-    if block.get("can_access"):
-        if reason == policy.R_EXEMPT and block.get("tier") != policy.OPEN:
-            if getattr(tk.current_user, "sysadmin", False):
-                return tk._("You can access the data as a site administrator.")
-            return tk._(
-                "You can access the data as a member of the publishing organisation "
-                "or a collaborator on this dataset."
-            )
-        return tk._("You can access the data.")
-    until = _date_words(block.get("embargo_until"))
-    messages = {
-        policy.R_LOGIN_REQUIRED: tk._("Log in to access the data."),
-        policy.R_AGREEMENT_REQUIRED: tk._("Accept the data use agreement to access the data."),
-        policy.R_REQUEST_REQUIRED: tk._("Request access: the publisher reviews each request."),
-        policy.R_REQUEST_PENDING: tk._("Your access request is waiting for review."),
-        policy.R_GRANT_EXPIRED: tk._("Your access has expired. Request access again to renew it."),
-        policy.R_EMBARGOED: (
-            tk._("Data available from {date} (UTC).").format(date=until)
-            if until else tk._("The data is under embargo.")
-        ),
-    }
-    return messages.get(reason, tk._("The data is not available to you."))
 
 
 def governance_next_step(
@@ -129,7 +73,7 @@ def governance_next_step(
         return {"label": tk._("Log in to access"), "url": tk.h.url_for("user.login", came_from=back)}
     if step == policy.N_ACCEPT_AGREEMENT and dataset:
         return {"label": tk._("Read and accept the agreement"),
-                "url": tk.h.url_for("governance.agreement", id=dataset, next=back)}
+                "url": tk.h.url_for("governance_agreements.dataset_agreement", id=dataset, next=back)}
     if step == policy.N_REQUEST_ACCESS and dataset:
         return {"label": tk._("Request access"),
                 "url": tk.h.url_for("governance_requests.request_new", id=dataset)}
@@ -137,19 +81,6 @@ def governance_next_step(
         return {"label": tk._("See my request"),
                 "url": tk.h.url_for("governance_requests.my_access")}
     return None
-
-
-def _date_words(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    when = when.astimezone(dt.timezone.utc)
-    words = f"{when.day} {when:%B %Y}"
-    # A date alone means midnight UTC; any other moment is worth its time.
-    return words if (when.hour, when.minute) == (0, 0) else f"{words}, {when:%H:%M}"
 
 
 def governance_can_manage_agreements(org_id: str | None) -> bool:
@@ -160,20 +91,12 @@ def governance_can_manage_agreements(org_id: str | None) -> bool:
 
 
 def governance_renew_link(item: dict[str, Any]) -> str | None:
-    from .agreement_views import renew_link
-
-    return renew_link(item)
+    return agreements.renew_link(item)
 
 
 def governance_agreement_options() -> list[dict[str, Any]]:
     """The agreements the current user may attach to a dataset, by organisation:
     ``[{"organization": title, "options": [{"value": name, "text": title}]}]``."""
-    import sqlalchemy as sa
-
-    import ckan.model as model
-
-    from .model import Agreement
-
     if not tk.current_user.is_authenticated:
         return []
     orgs = tk.get_action("organization_list_for_user")(
@@ -194,55 +117,20 @@ def governance_agreement_options() -> list[dict[str, Any]]:
 
 def governance_is_reviewer(org_id: str | None) -> bool:
     """Whether the current user reviews the organisation's access requests."""
-    import ckan.model as model
-
-    from . import requests
-
     if not org_id or not tk.current_user.is_authenticated:
         return False
-    return requests.is_reviewer(model.User.get(tk.current_user.id), org_id)
+    return capacities.is_reviewer(model.User.get(tk.current_user.id), org_id)
 
 
 def governance_data_use(codes: list[str] | None) -> list[dict[str, Any]]:
     """A dataset's data use conditions with DUO labels and IRIs."""
-    from . import duo
-
     return duo.describe(codes)
-
-
-def governance_data_use_source() -> dict[str, str]:
-    from . import duo
-
-    return duo.source()
-
-
-def governance_request_state_label(state: str | None) -> str:
-    labels = {
-        "pending": tk._("Waiting for review"),
-        "approved": tk._("Approved"),
-        "rejected": tk._("Rejected"),
-        "returned": tk._("Returned for more information"),
-        "withdrawn": tk._("Withdrawn"),
-    }
-    return labels.get(state or "", state or "")
-
-
-def governance_grant_state_label(state: str | None) -> str:
-    labels = {"active": tk._("Active"), "expired": tk._("Expired"), "revoked": tk._("Revoked")}
-    return labels.get(state or "", state or "")
 
 
 def governance_duo_codes() -> list[tuple[str, str]]:
     """(code, label) of every DUO term, permissions first (for the form's suggestions)."""
-    from . import duo
-
     return [(t.code + (":" if t.parameter else ""), t.label) for t in duo.terms().values()]
 
 
 def governance_default_grant_days() -> int:
     return config.grant_days()
-
-
-def governance_severity_class(severity: str | None) -> str:
-    """Bootstrap colour of a publication warning's severity."""
-    return {"high": "danger", "medium": "warning", "low": "secondary"}.get(severity or "", "info")

@@ -1,7 +1,8 @@
 """CKAN plugin entry point: interfaces wired to the modules that implement them.
 
-Nothing is decided here. Capabilities live in their own modules (see DESIGN.md);
-the blanket decorators register what each module exports.
+Nothing is decided here. Each capability lives in its own module (the
+README's "Code map"); the blanket decorators register what the action, auth,
+validator, helper, view and command modules export.
 """
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from . import access, csrf, datasets, files, notify
+from . import csrf, files, notifications, search_index
 from .logic import action, auth
+from .logic.action import terms as term_actions
 
 
 @tk.blanket.actions(action.get_actions)
@@ -23,6 +25,7 @@ from .logic import action, auth
 @tk.blanket.config_declarations
 class GovernancePlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
+    p.implements(p.IConfigurable)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IFiles, inherit=True)
@@ -32,7 +35,12 @@ class GovernancePlugin(p.SingletonPlugin):
 
     def update_config(self, config_: Any) -> None:
         tk.add_template_directory(config_, "templates")
-        notify.listen()
+
+    # IConfigurable
+
+    def configure(self, config_: Any) -> None:
+        # Deliver queued notifications after each commit that added some.
+        notifications.listen()
 
     # IMiddleware
 
@@ -45,17 +53,14 @@ class GovernancePlugin(p.SingletonPlugin):
 
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         # Before CKAN commits and indexes the new dataset (updates are stored
-        # by the chained package_update, see logic/action.py).
-        fields = context.pop(action.PENDING, None) or {}
-        # (check_terms ran in the chained package_create before CKAN saved.)
-        actor = access.viewer_for(context).user_id
-        datasets.store_terms(pkg_dict["id"], fields, created=True, actor_id=actor)
+        # by the chained package_update).
+        term_actions.store_taken_fields(context, pkg_dict)
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
-        return datasets.index_document(pkg_dict)
+        return search_index.index_document(pkg_dict)
 
     def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
-        return datasets.search_params(search_params)
+        return search_index.search_params(search_params)
 
     # IFacets
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Collection
+from typing import Any
 
 OPEN = "open"
 REGISTERED = "registered"
@@ -118,7 +119,7 @@ def decide(
     embargoed = not embargo_valid or (
         embargo_until is not None and _before(now, embargo_until)  # type: ignore[arg-type]
     )
-    facts = {"embargoed": embargoed, "embargo_until": embargo_until}
+    facts: dict[str, Any] = {"embargoed": embargoed, "embargo_until": embargo_until}
 
     if _exempt(subject, exempt_capacity):
         return Decision(True, R_EXEMPT, None, **facts)

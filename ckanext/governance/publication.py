@@ -29,7 +29,7 @@ import sqlalchemy as sa
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import access, config, policy
+from . import access, capacities, config, policy
 from .model import DatasetPolicy
 
 HIGH, MEDIUM, LOW, INFO = "high", "medium", "low", "info"
@@ -225,11 +225,7 @@ def _visible(user: model.User | None, rows: list[Any]) -> set[str]:
     private = [r for r in rows if r.private]
     if not private or user is None:
         return seen
-    member_of = set(model.Session.execute(
-        sa.select(model.Member.group_id).where(
-            model.Member.table_name == "user", model.Member.table_id == user.id,
-            model.Member.state == "active")
-    ).scalars())
+    member_of = capacities.member_org_ids(user)
     collaborating = set(model.Session.execute(
         sa.select(model.PackageMember.package_id).where(
             model.PackageMember.user_id == user.id,

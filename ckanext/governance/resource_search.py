@@ -32,7 +32,7 @@ from ckan.logic.schema import default_resource_search_schema
 from ckan.model.misc import escape_sql_like_special_characters
 from ckan.types import Action, Context, DataDict
 
-from . import access
+from . import access, redaction
 from .model import DatasetPolicy
 
 
@@ -66,7 +66,7 @@ def search(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
         result = up(context, data_dict)
         gates = access.gates(context, {_package_id(r) for r in result.get("results") or []}, viewer)
         unreadable = {pid for pid in map(_package_id, result.get("results") or [])
-                      if pid not in gates or not gates[pid].can_access}
+                      if pid and (pid not in gates or not gates[pid].can_access)}
         result["results"] = _shaped(result.get("results") or [], unreadable)
         return result
     return _search_hidden(context, viewer, request)
@@ -99,14 +99,14 @@ def _parse(data_dict: DataDict) -> _Request | None:
     if order_by is not None:
         if not hasattr(model.Resource, order_by):
             order_by = None  # CKAN ignores what is no attribute of a resource
-        elif order_by not in access.VISIBLE_RESOURCE_FIELDS:
+        elif order_by not in redaction.VISIBLE_RESOURCE_FIELDS:
             hidden_order = True
             if order_by not in model.resource_table.c:
                 # A method or an extra's proxy: nothing that can be sorted on.
                 raise tk.ValidationError({"order_by": [tk._("Cannot sort on this field")]})
     return _Request(
         terms=terms,
-        hidden_terms=any(f not in access.VISIBLE_RESOURCE_FIELDS for f in fields),
+        hidden_terms=any(f not in redaction.VISIBLE_RESOURCE_FIELDS for f in fields),
         order_by=order_by,
         hidden_order=hidden_order,
         offset=data_dict.get("offset"),
@@ -224,7 +224,7 @@ def _shaped(results: list[Any], unreadable: set[str]) -> list[Any]:
         pid = _package_id(result)
         if isinstance(result, dict):
             if pid is None or pid in unreadable:
-                access.redact_resource(result)
+                redaction.redact_resource(result)
             shaped.append(result)
         elif isinstance(result, model.Resource):
             shaped.append(_redacted_copy(result) if pid is None or pid in unreadable else result)
@@ -234,7 +234,7 @@ def _shaped(results: list[Any], unreadable: set[str]) -> list[Any]:
 
 def _redacted_copy(res: model.Resource) -> model.Resource:
     visible = {c: getattr(res, c) for c in model.Resource.get_columns(extra_columns=False)
-               if c in access.VISIBLE_RESOURCE_FIELDS}
+               if c in redaction.VISIBLE_RESOURCE_FIELDS}
     copy = model.Resource(package_id=res.package_id, **visible)
     copy.id, copy.position, copy.state = res.id, res.position, res.state
     return copy

@@ -1,6 +1,6 @@
 """The site's surface, classified: every route, action and auth function, and what guards it.
 
-DESIGN.md's list of enforcement points is not the guarantee; this table is.
+A list of enforcement points (the README's "Security") is not the guarantee; this table is.
 Each Flask endpoint, action and auth function of a site running ``governance``
 beside every plugin this project supports (ckanext-activity, the DataStore,
 the resource views, ckanext-scheming, ckanext-dcat with ``dcat
@@ -26,10 +26,10 @@ structured_data croissant``, CKAN's file subsystem) falls in one class:
       whose own entry names its gate (``via:*``: the action API, where every
       action has its own entry);
     - ``editors:<auth>``: CKAN's auth function lets in only those who may
-      edit the dataset, who are always allowed its data (DESIGN.md);
+      edit the dataset, who are always allowed its data (``policy``);
     - ``index``: read straight from the search index, which holds no
       data-bearing value of a dataset closed to anonymous users
-      (``access.redact_index_document``);
+      (``redaction.redact_index_document``);
     - ``sysadmin``: CKAN lets in only sysadmins, who are always allowed;
     - ``signed``: only with a token signed by the site's secret, which no
       route hands out.
@@ -43,7 +43,7 @@ structured_data croissant``, CKAN's file subsystem) falls in one class:
 A new CKAN release or a new plugin that adds a route, an action or an auth
 function makes tests/test_surface.py fail until someone classifies it here;
 an entry whose name no longer exists fails it too, so the table stays true.
-tests/test_sweep.py then requests every route and side-effect-free action
+tests/site_wide/test_sweep.py then requests every route and side-effect-free action
 classified ``metadata``, ``data`` or ``governance`` as users who may not have
 the data, and looks for the data.
 """
@@ -104,9 +104,9 @@ ENDPOINTS: dict[str, Entry] = {
     "activity.organization_changes_multiple": data("via:activity_diff"),
     "activity.package_activity": data("via:package_activity_list"),
     "activity.package_changes": data("via:activity_diff"),
-    "activity.package_changes_multiple": data("via:activity_diff"),  # range: history_views
+    "activity.package_changes_multiple": data("via:activity_diff"),  # range: views.history
     "activity.package_history": data("via:activity_show"),
-    "activity.resource_history": data("view:history_views.guard_history_pages"),
+    "activity.resource_history": data("view:views.history.guard_history_pages"),
     "activity.user_activity": data("via:user_activity_list"),
     # Sysadmin pages.
     "admin.config": NONE,
@@ -147,28 +147,28 @@ ENDPOINTS: dict[str, Entry] = {
     "dataset.search": SEARCH,
     "dataset.unfollow": META,
     "dataset_resource.delete": data("editors:resource_delete"),
-    "dataset_resource.download": data("view:views.gate_resource_data"),
+    "dataset_resource.download": data("view:views.data_gate.gate_resource_data"),
     "dataset_resource.edit": data("editors:resource_update"),
     "dataset_resource.edit_view": EDITORS,
     "dataset_resource.new": data("editors:resource_create"),
     "dataset_resource.read": data("via:resource_show"),
-    "dataset_resource.view": data("view:views.gate_resource_data"),
+    "dataset_resource.view": data("view:views.data_gate.gate_resource_data"),
     "dataset_resource.views": EDITORS,
     # CKAN's generic resource blueprint, beside the per-type one.
     "resource.delete": data("editors:resource_delete"),
-    "resource.download": data("view:views.gate_resource_data"),
+    "resource.download": data("view:views.data_gate.gate_resource_data"),
     "resource.edit": data("editors:resource_update"),
     "resource.edit_view": EDITORS,
     "resource.new": data("editors:resource_create"),
     "resource.read": data("via:resource_show"),
-    "resource.view": data("view:views.gate_resource_data"),
+    "resource.view": data("view:views.data_gate.gate_resource_data"),
     "resource.views": EDITORS,
     # The DataStore and the table view read rows through datastore_search.
     "datastore.api_info": DATASTORE,
     "datastore.dictionary": data("editors:datastore_create"),
     "datastore.dump": DATASTORE,
-    "datatablesview.ajax": data("view:views.gate_table_view_data"),
-    "datatablesview.filtered_download": data("view:views.gate_table_view_data"),
+    "datatablesview.ajax": data("view:views.data_gate.gate_table_view_data"),
+    "datatablesview.filtered_download": data("view:views.data_gate.gate_table_view_data"),
     "feeds.custom": SEARCH,
     "feeds.general": SEARCH,
     "feeds.group": SEARCH,
@@ -179,9 +179,9 @@ ENDPOINTS: dict[str, Entry] = {
     "file.public_download": NONE,  # public storages only: site, user and group images
     "file.trusted_download": data("signed"),
     # Ours.
-    "governance.agreement": GOV,
-    "governance.embargo_subscribe": GOV,
-    "governance.organization_events_csv": GOV,
+    "governance_agreements.dataset_agreement": GOV,
+    "governance_embargo.embargo_subscribe": GOV,
+    "governance_ledger.organization_events_csv": GOV,
     "governance_agreements.agreement_edit": GOV,
     "governance_agreements.agreement_new": GOV,
     "governance_agreements.agreement_read": GOV,

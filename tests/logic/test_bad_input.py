@@ -4,7 +4,7 @@
 Each case below answered HTTP 500 before: PostgreSQL refusing a NUL
 character or comparing text with a number, ``.strip()`` on a number,
 overflow converting far dates to UTC or huge day counts to dates.
-(tests/test_fuzz.py generates many more.)
+(tests/site_wide/test_fuzz.py generates many more.)
 """
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ import math
 
 import pytest
 import sqlalchemy as sa
+from cookie_session import logged_in
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
-
-from cookie_session import logged_in
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 

@@ -16,7 +16,6 @@ from io import BytesIO
 from typing import Any
 
 import pytest
-from sqlalchemy import orm
 
 import ckan.model as model
 import ckan.plugins as p
@@ -64,7 +63,7 @@ GRANTED = {"granted", "granted_not_accepted"}
 
 
 def expected_access(key: str, kind: str) -> bool:
-    """The oracle, written from DESIGN.md's table, independently of policy.py."""
+    """The oracle, written from the README's tier table ("Access tiers"), independently of policy.py."""
     tier, _, state = key.partition("-")
     if kind in EXEMPT:
         return True
@@ -235,22 +234,10 @@ def _request_access(users: dict, reviewer: dict, datasets: dict) -> None:
                     reason="Matrix revocation")
 
 
-def _clean_datastore() -> None:
-    from ckanext.datastore.backend.postgres import get_write_engine
-    from ckanext.datastore.tests.helpers import clear_db
-
-    clear_db(orm.scoped_session(orm.sessionmaker(bind=get_write_engine())))
-
-
 @pytest.fixture(scope="module")
-def world(reset_db, migrate_db_for, reset_index) -> World:
-    p.load_all()
+def world(empty_site) -> World:
     try:
-        reset_db()
-        migrate_db_for("activity")
-        migrate_db_for("governance")
-        reset_index()
-        _clean_datastore()
+        empty_site()
 
         sysadmin = factories.Sysadmin()
         publisher = factories.User(name="matrix-publisher")

@@ -1,4 +1,4 @@
-"""Enforcement points of DESIGN.md, each as a way for a user to ask for data.
+"""Enforcement points (the README's "Security" section), each as a way for a user to ask for data.
 
 A point is a function ``(world, dataset, token) -> Outcome``: it sends the real
 HTTP requests a client or browser would send and reports what came back. The
@@ -139,7 +139,12 @@ def search_index_probe(world: World, ds: Dataset, token: str | None) -> Outcome:
                  fl="id,name,res_url,urls,data_dict,validated_data_dict,res_extras_alt_source"),
             _api(world, "package_search", token, q=f"name:{ds.name}",
                  **{"facet.field": ["res_url", "urls", "res_extras_alt_source"]}),
+            _api(world, "package_search", token, q=f"name:{ds.name}"),
         ],
+        # The index holds no URL of a gated dataset for anyone, so probing it
+        # finds nothing; those who may have the data get the URL in the
+        # dataset the search returns.
+        shows_when_allowed=[ds.secrets["link"]],
     )
 
 
@@ -210,6 +215,8 @@ def datastore_info(world: World, ds: Dataset, token: str | None) -> Outcome:
     return Outcome(
         [_post(world, "datastore_info", "/api/3/action/datastore_info", token,
                {"id": ds.link["id"]})],
+        # The table's columns, for those who may read it.
+        shows_when_allowed=['"station"', '"value"'],
         denied_statuses=(403,),
     )
 
@@ -272,7 +279,12 @@ def activity(world: World, ds: Dataset, token: str | None) -> Outcome:
             _api(world, "recently_changed_packages_activity_list", token),
             _api(world, "dashboard_activity_list", token),
         ],
-        allowed_status=None,  # anonymous users get no activity detail at all
+        # Snapshots of a dataset that was never gated hold its resource URL,
+        # and those who may have the data see it there (anonymous users get no
+        # activity detail at all). A snapshot taken while the dataset was
+        # gated was stored without URLs, for everyone.
+        shows_when_allowed=[ds.secrets["link"]] if token and ds.key == "open" else [],
+        allowed_status=None,
     )
 
 

@@ -8,7 +8,7 @@ import click
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.governance import events as ledger
+from ckanext.governance import ledger
 from ckanext.governance.logic.validators import governance_event_kind, governance_utc_datetime
 
 

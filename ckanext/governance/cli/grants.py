@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ckanext.governance import requests
+from ckanext.governance import grants as lifecycle
 
 
 @click.group(short_help="Grant expiry and reminders.")
@@ -19,5 +19,5 @@ def expire() -> None:
     ledger events and queues the notifications (reminders at
     ``ckanext.governance.grant_reminder_days``). Idempotent, and safe to run
     twice at once."""
-    counts = requests.expire_due()
+    counts = lifecycle.expire_due()
     click.echo(f"{counts['expired']} grants expired, {counts['reminded']} reminders queued")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ckanext.governance import notify as outbox
+from ckanext.governance import notifications as outbox
 
 
 @click.group(short_help="Deliver governance notifications.")

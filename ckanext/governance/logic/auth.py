@@ -4,10 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.model as model
+import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan import authz
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
-from .. import access
+from .. import access, capacities
+from ..model import AccessRequest, Grant
 
 __all__ = [
     "governance_access_show",
@@ -33,8 +36,6 @@ __all__ = [
 
 def _org_editor(context: Context, data_dict: DataDict) -> AuthResult:
     """Editors and admins of the owning organisation (and sysadmins) manage its agreements."""
-    from ckan import authz
-
     allowed = authz.has_user_permission_for_group_or_org(
         data_dict.get("owner_org"), context.get("user"), "create_dataset")
     return {"success": bool(allowed), "msg": tk._("Only the organisation's editors and admins manage its agreements")}
@@ -94,8 +95,6 @@ def governance_request_create(context: Context, data_dict: DataDict) -> AuthResu
 
 def _own_request(context: Context, data_dict: DataDict) -> AuthResult:
     """The requester only."""
-    from ..model import AccessRequest
-
     user = _user(context)
     req = model.Session.get(AccessRequest, str(data_dict.get("id") or ""))
     if user is None or req is None or req.user_id != user.id:
@@ -109,28 +108,22 @@ governance_request_withdraw = _own_request
 
 def governance_request_show(context: Context, data_dict: DataDict) -> AuthResult:
     """The requester, the dataset organisation's reviewers, sysadmins."""
-    from .. import requests
-    from ..model import AccessRequest
-
     user = _user(context)
     req = model.Session.get(AccessRequest, str(data_dict.get("id") or ""))
     allowed = user is not None and req is not None and (
-        req.user_id == user.id or requests.is_reviewer(user, req.organization_id))
+        req.user_id == user.id or capacities.is_reviewer(user, req.organization_id))
     return {"success": allowed, "msg": tk._("Not your request, nor one you review")}
 
 
 def governance_request_decide(context: Context, data_dict: DataDict) -> AuthResult:
     """Reviewers of every named request's organisation, never on their own request."""
-    from .. import requests
-    from ..model import AccessRequest
-
     user = _user(context)
     ids = data_dict.get("ids") or [data_dict.get("id")]
     if user is None or not isinstance(ids, list):
         return {"success": False, "msg": tk._("Log in to review requests")}
     for ref in ids:
         req = model.Session.get(AccessRequest, str(ref or ""))
-        if req is None or not requests.is_reviewer(user, req.organization_id):
+        if req is None or not capacities.is_reviewer(user, req.organization_id):
             return {"success": False,
                     "msg": tk._("Only the dataset organisation's reviewers decide its requests")}
         if req.user_id == user.id:
@@ -139,12 +132,9 @@ def governance_request_decide(context: Context, data_dict: DataDict) -> AuthResu
 
 
 def governance_grant_revoke(context: Context, data_dict: DataDict) -> AuthResult:
-    from .. import requests
-    from ..model import Grant
-
     user = _user(context)
     grant = model.Session.get(Grant, str(data_dict.get("id") or ""))
-    allowed = grant is not None and requests.is_reviewer(user, grant.organization_id)
+    allowed = grant is not None and capacities.is_reviewer(user, grant.organization_id)
     return {"success": allowed,
             "msg": tk._("Only the dataset organisation's reviewers revoke its grants")}
 
@@ -185,8 +175,8 @@ def datastore_resource_data(up: AuthFunction, context: Context, data_dict: DataD
 @tk.chained_auth_function
 def datastore_search_sql(up: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
     # The DataStore passes the table names as a generator: read it once, for both.
-    names = list(context.get("table_names") or [])  # type: ignore[attr-defined]
-    context["table_names"] = names  # type: ignore[typeddict-unknown-key]
+    names = list(context.get("table_names") or [])
+    context["table_names"] = names
     result = up(context, data_dict)
     if not result.get("success"):
         return result
@@ -199,8 +189,6 @@ def datastore_search_sql(up: AuthFunction, context: Context, data_dict: DataDict
 def get_auth_functions() -> dict[str, AuthFunction]:
     """What the plugin registers: ``__all__``, plus the DataStore chains when
     the datastore plugin is loaded (chaining an absent function is an error)."""
-    import ckan.plugins as p
-
     functions: dict[str, AuthFunction] = {name: globals()[name] for name in __all__}
     if p.plugin_loaded("datastore"):
         functions.update({

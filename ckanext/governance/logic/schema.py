@@ -10,8 +10,13 @@ from __future__ import annotations
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator, ValidatorFactory
 
-# Longest renewal period of an agreement, in days.
-RENEWAL_DAYS_MAX = 36_500
+from ..access_requests import DECISIONS, FIELDS
+from ..agreements import CHANNELS
+from ..parse import DAYS_MAX
+from ..policy import TIERS
+
+# "I have read the publication warnings" (the dataset form's and the API's).
+CONFIRM = "governance_confirm"
 
 
 @validator_args
@@ -32,7 +37,7 @@ def agreement_create(
         "name": [not_empty, governance_text],
         "title": [not_empty, governance_text],
         "body": [not_empty, governance_text],
-        "renewal_days": [governance_ignore_blank, governance_days(1, RENEWAL_DAYS_MAX)],
+        "renewal_days": [governance_ignore_blank, governance_days(1, DAYS_MAX)],
     }
 
 
@@ -52,7 +57,7 @@ def agreement_update(
         "body": [ignore_missing, governance_text],
         "material": [governance_ignore_blank, governance_boolean],
         # Null or blank removes the renewal period; left out keeps it.
-        "renewal_days": [governance_ignore_absent, governance_days(1, RENEWAL_DAYS_MAX)],
+        "renewal_days": [governance_ignore_absent, governance_days(1, DAYS_MAX)],
     }
 
 
@@ -69,8 +74,6 @@ def agreement_accept(
     governance_text: Validator,
     one_of: ValidatorFactory,
 ) -> Schema:
-    from ..agreements import CHANNELS
-
     return {
         "id": [not_empty, governance_text],
         "typed_name": [ignore_missing, governance_text],
@@ -85,10 +88,8 @@ def request_fields(
     governance_ignore_absent: Validator,
 ) -> Schema:
     """``governance_request_create`` and ``_update``: the request's own fields
-    are checked by ``requests.clean_fields`` (they depend on the dataset's
+    are checked by ``access_requests.clean_fields`` (they depend on the dataset's
     data use conditions); here they only pass through."""
-    from ..requests import FIELDS
-
     return {"id": [not_empty, governance_text]} | {key: [governance_ignore_absent] for key in FIELDS}
 
 
@@ -109,8 +110,6 @@ def request_decide(
     governance_request_ids: Validator,
     one_of: ValidatorFactory,
 ) -> Schema:
-    from ..requests import DECISIONS
-
     return {
         "id": [ignore_missing, governance_text],
         "ids": [ignore_missing, governance_request_ids],
@@ -153,11 +152,14 @@ def event_list(
     governance_positive_int: Validator,
     governance_event_kind: Validator,
     governance_utc_datetime: Validator,
+    convert_group_name_or_id_to_id: Validator,
+    convert_package_name_or_id_to_id: Validator,
+    convert_user_name_or_id_to_id: Validator,
 ) -> Schema:
     return {
-        "organization": [ignore_missing, governance_text],
-        "dataset": [ignore_missing, governance_text],
-        "user": [ignore_missing, governance_text],
+        "organization": [governance_ignore_blank, governance_text, convert_group_name_or_id_to_id],
+        "dataset": [governance_ignore_blank, governance_text, convert_package_name_or_id_to_id],
+        "user": [governance_ignore_blank, governance_text, convert_user_name_or_id_to_id],
         "kind": [ignore_missing, governance_event_kind],
         "since": [ignore_missing, governance_utc_datetime],
         "until": [ignore_missing, governance_utc_datetime],
@@ -174,13 +176,17 @@ def acceptance_list(
     governance_positive_int: Validator,
     governance_utc_datetime: Validator,
     governance_sort: Validator,
+    convert_group_name_or_id_to_id: Validator,
+    convert_package_name_or_id_to_id: Validator,
+    convert_user_name_or_id_to_id: Validator,
+    governance_agreement_id: Validator,
 ) -> Schema:
     return {
-        "organization": [ignore_missing, governance_text],
-        "agreement": [ignore_missing, governance_text],
+        "organization": [governance_ignore_blank, governance_text, convert_group_name_or_id_to_id],
+        "agreement": [governance_ignore_blank, governance_text, governance_agreement_id],
         "version": [governance_ignore_blank, governance_positive_int],
-        "dataset": [ignore_missing, governance_text],
-        "user": [ignore_missing, governance_text],
+        "dataset": [governance_ignore_blank, governance_text, convert_package_name_or_id_to_id],
+        "user": [governance_ignore_blank, governance_text, convert_user_name_or_id_to_id],
         "since": [ignore_missing, governance_utc_datetime],
         "until": [ignore_missing, governance_utc_datetime],
         "sort": [governance_ignore_blank, governance_sort],
@@ -198,12 +204,15 @@ def request_list(
     governance_days: ValidatorFactory,
     governance_request_state: Validator,
     governance_sort: Validator,
+    convert_group_name_or_id_to_id: Validator,
+    convert_package_name_or_id_to_id: Validator,
+    convert_user_name_or_id_to_id: Validator,
 ) -> Schema:
     return {
         "state": [ignore_missing, governance_request_state],
-        "organization": [ignore_missing, governance_text],
-        "dataset": [ignore_missing, governance_text],
-        "user": [ignore_missing, governance_text],
+        "organization": [governance_ignore_blank, governance_text, convert_group_name_or_id_to_id],
+        "dataset": [governance_ignore_blank, governance_text, convert_package_name_or_id_to_id],
+        "user": [governance_ignore_blank, governance_text, convert_user_name_or_id_to_id],
         "older_than_days": [governance_ignore_blank, governance_days(1)],
         "sort": [governance_ignore_blank, governance_sort],
         "page": [governance_ignore_blank, governance_positive_int],
@@ -218,12 +227,46 @@ def grant_list(
     governance_ignore_blank: Validator,
     governance_positive_int: Validator,
     governance_grant_state: Validator,
+    convert_group_name_or_id_to_id: Validator,
+    convert_package_name_or_id_to_id: Validator,
+    convert_user_name_or_id_to_id: Validator,
 ) -> Schema:
     return {
         "state": [ignore_missing, governance_grant_state],
-        "organization": [ignore_missing, governance_text],
-        "dataset": [ignore_missing, governance_text],
-        "user": [ignore_missing, governance_text],
+        "organization": [governance_ignore_blank, governance_text, convert_group_name_or_id_to_id],
+        "dataset": [governance_ignore_blank, governance_text, convert_package_name_or_id_to_id],
+        "user": [governance_ignore_blank, governance_text, convert_user_name_or_id_to_id],
         "page": [governance_ignore_blank, governance_positive_int],
         "limit": [governance_ignore_blank, governance_positive_int],
+    }
+
+
+@validator_args
+def dataset_terms(
+    governance_ignore_absent: Validator,
+    not_empty: Validator,
+    governance_none_if_empty: Validator,
+    governance_ignore_blank: Validator,
+    governance_text: Validator,
+    governance_strip_or_none: Validator,
+    governance_utc_datetime: Validator,
+    governance_agreement_ref: Validator,
+    governance_data_use: Validator,
+    governance_grant_days: Validator,
+    governance_boolean: Validator,
+    one_of: ValidatorFactory,
+) -> Schema:
+    """The terms a dataset's create, update, patch and publication check
+    take (fields left out keep their values; empty means none, or the
+    site's default), and the publisher's "I have read the warnings"."""
+    return {
+        # CKAN's one_of lets an empty string through: not_empty refuses it first.
+        "access_tier": [governance_ignore_absent, not_empty, one_of(list(TIERS))],
+        "embargo_until": [governance_ignore_absent, governance_none_if_empty, governance_utc_datetime],
+        "embargo_reason": [governance_ignore_absent, governance_none_if_empty, governance_text,
+                           governance_strip_or_none],
+        "agreement": [governance_ignore_absent, governance_none_if_empty, governance_agreement_ref],
+        "data_use": [governance_ignore_absent, governance_data_use],
+        "grant_days": [governance_ignore_absent, governance_none_if_empty, governance_grant_days],
+        CONFIRM: [governance_ignore_blank, governance_boolean],
     }

@@ -1,97 +1,50 @@
-"""Validators of the governance fields and filters.
+"""Validators of the governance schemas (``logic/schema.py``).
 
-One parser per kind of value (text, boolean, day count, date): the schemas,
-``_take_fields`` and the request fields all use these, so a value is read the
-same way wherever it arrives and bad input is always an ``Invalid`` on its
-field, never an error from the database or the standard library.
+Each wraps one parser of ``parse`` (text, boolean, day count, date) or checks
+one closed list of values, so the schemas declare what a field is and bad
+input is an ``Invalid`` on its field.
 """
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any, Callable
 
 import ckan.plugins.toolkit as tk
+from ckan.lib.navl.dictization_functions import StopOnError, missing
 
-from .. import events
+from .. import access_requests, agreements, duo, grants, ledger, parse
 
 __all__ = ["governance_boolean", "governance_days", "governance_event_kind",
            "governance_grant_state", "governance_ignore_absent", "governance_ignore_blank",
            "governance_positive_int", "governance_request_ids",
            "governance_request_state", "governance_sort", "governance_text",
-           "governance_utc_datetime"]
-
-# Larger numbers for pages, limits or versions mean nothing but can overflow.
-INT_MAX = 1_000_000
-# Longest period in days anything may last or look back (a century): day
-# counts become dates, and dates beyond year 9999 do not exist.
-DAYS_MAX = 36_500
-
-_WHOLE = re.compile(r"[0-9]{1,9}")
-TRUE = ("true", "yes", "on", "t", "y", "1")
-FALSE = ("false", "no", "off", "f", "n", "0")
+           "governance_utc_datetime", "governance_none_if_empty",
+           "governance_strip_or_none", "governance_agreement_ref", "governance_data_use",
+           "governance_grant_days", "governance_agreement_id"]
 
 
-def parse_text(value: Any) -> str:
-    """Text as the database can store it: a string without NUL characters
-    (PostgreSQL refuses them in text and JSON)."""
-    if not isinstance(value, str):
-        raise tk.Invalid(tk._("Must be text"))
-    if "\x00" in value:
-        raise tk.Invalid(tk._("Must not contain NUL characters"))
-    return value
+def governance_utc_datetime(value: Any) -> dt.datetime:
+    """ISO 8601 date or date-time, as an aware UTC datetime (see ``parse.utc_datetime``)."""
+    return parse.utc_datetime(value)
 
 
-def governance_text(value: Any) -> Any:
+def governance_text(key: Any, data: dict[Any, Any], errors: Any, context: Any) -> None:
     """A string without NUL characters; unlike unicode_safe, a number, list or
-    object is refused rather than turned into its text."""
-    return parse_text(value)
-
-
-def parse_boolean(value: Any) -> bool:
-    """true/false, yes/no, on/off, 1/0 (any case), or a JSON boolean; nothing
-    else (CKAN's boolean_validator reads anything unknown as false)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in TRUE:
-            return True
-        if word in FALSE:
-            return False
-    raise tk.Invalid(tk._("Must be true or false"))
+    object is refused rather than turned into its text. A refusal stops the
+    field's chain: the validators after it (CKAN's converters that look a
+    name up, say) only ever see text."""
+    try:
+        parse.parse_text(data.get(key))
+    except tk.Invalid as err:
+        errors[key].append(err.error)
+        raise StopOnError
 
 
 def governance_boolean(value: Any) -> bool:
-    return parse_boolean(value)
+    return parse.parse_boolean(value)
 
 
-def parse_whole_number(value: Any, least: int, most: int, message: str) -> int:
-    """An integer (not a boolean, not a float) or its decimal digits, from
-    ``least`` to ``most``; ``message`` is the error otherwise."""
-    if isinstance(value, bool):
-        raise tk.Invalid(message)
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
-        number = int(value.strip())
-    else:
-        raise tk.Invalid(message)
-    if not least <= number <= most:
-        raise tk.Invalid(message)
-    return number
-
-
-def parse_days(value: Any, least: int, most: int = DAYS_MAX, message: str | None = None) -> int:
-    """A number of days from ``least`` to ``most`` (at most a century)."""
-    return parse_whole_number(value, least, min(most, DAYS_MAX), message or tk._(
-        "Must be a whole number of days from {least} to {most}").format(
-            least=least, most=min(most, DAYS_MAX)))
-
-
-def governance_days(least: int, most: int = DAYS_MAX, message: str | None = None
+def governance_days(least: int, most: int = parse.DAYS_MAX, message: str | None = None
                     ) -> Callable[[Any], Any]:
     """A validator of day counts from ``least`` to ``most``; null or blank
     passes as None (the default, or none), so put it after whatever decides
@@ -99,27 +52,25 @@ def governance_days(least: int, most: int = DAYS_MAX, message: str | None = None
     def validator(value: Any) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        return parse_days(value, least, most, message)
+        return parse.parse_days(value, least, most, message)
     return validator
 
 
 def governance_positive_int(value: Any) -> int:
-    """A whole number from 1 to INT_MAX (an empty value is left out before this)."""
-    return parse_whole_number(value, 1, INT_MAX, tk._(
-        "Must be a whole number from 1 to {n}").format(n=INT_MAX))
+    """A whole number from 1 to parse.INT_MAX (an empty value is left out before this)."""
+    return parse.parse_whole_number(value, 1, parse.INT_MAX, tk._(
+        "Must be a whole number from 1 to {n}").format(n=parse.INT_MAX))
 
 
 def governance_event_kind(value: Any) -> Any:
-    if value not in events.KINDS:
-        raise tk.Invalid(tk._("Unknown event kind. Known kinds: {}").format(", ".join(events.KINDS)))
+    if value not in ledger.KINDS:
+        raise tk.Invalid(tk._("Unknown event kind. Known kinds: {}").format(", ".join(ledger.KINDS)))
     return value
 
 
 def governance_ignore_blank(key: Any, data: dict[Any, Any], errors: Any, context: Any) -> None:
     """Leave out a missing, null or blank value (a form's empty field); unlike
     CKAN's ignore_empty, a 0 stays, to be refused."""
-    from ckan.lib.navl.dictization_functions import StopOnError, missing
-
     value = data.get(key)
     if value is missing or value is None or (isinstance(value, str) and not value.strip()):
         data.pop(key, None)
@@ -129,8 +80,6 @@ def governance_ignore_blank(key: Any, data: dict[Any, Any], errors: Any, context
 def governance_ignore_absent(key: Any, data: dict[Any, Any], errors: Any, context: Any) -> None:
     """Leave out a key that was not sent; unlike ignore_missing, a null stays
     (for fields where null means "remove")."""
-    from ckan.lib.navl.dictization_functions import StopOnError, missing
-
     if data.get(key, missing) is missing:
         data.pop(key, None)
         raise StopOnError
@@ -143,18 +92,14 @@ def governance_sort(value: Any) -> Any:
 
 
 def governance_request_state(value: Any) -> Any:
-    from .. import requests
-
-    if value not in requests.STATES:
-        raise tk.Invalid(tk._("Must be one of: {}").format(", ".join(requests.STATES)))
+    if value not in access_requests.STATES:
+        raise tk.Invalid(tk._("Must be one of: {}").format(", ".join(access_requests.STATES)))
     return value
 
 
 def governance_grant_state(value: Any) -> Any:
-    from .. import requests
-
-    if value not in requests.GRANT_STATES:
-        raise tk.Invalid(tk._("Must be one of: {}").format(", ".join(requests.GRANT_STATES)))
+    if value not in grants.GRANT_STATES:
+        raise tk.Invalid(tk._("Must be one of: {}").format(", ".join(grants.GRANT_STATES)))
     return value
 
 
@@ -171,34 +116,52 @@ def governance_request_ids(value: Any) -> list[str]:
     for ref in value:
         if not isinstance(ref, str) or not ref:
             raise tk.Invalid(tk._("Must be a list of request ids"))
-        parse_text(ref)
+        parse.parse_text(ref)
     if len(value) > IDS_MAX:
         raise tk.Invalid(tk._("At most {n} at once").format(n=IDS_MAX))
     return list(dict.fromkeys(value))
 
 
-def governance_utc_datetime(value: Any) -> dt.datetime:
-    """ISO 8601 date or date-time, as an aware UTC datetime.
+def governance_none_if_empty(key: Any, data: dict[Any, Any], errors: Any, context: Any) -> None:
+    """A null or empty value is None and nothing more is checked (for fields
+    where empty means "none" or "the default")."""
+    if data.get(key) in (None, ""):
+        data[key] = None
+        raise StopOnError
 
-    A date alone means 00:00 UTC of that day; a date-time without a zone is
-    UTC. A value whose UTC instant falls outside years 1 to 9999 (say
-    ``0001-01-01T00:00:00+14:00``) is refused like an unreadable one.
-    """
-    if isinstance(value, dt.datetime):
-        parsed = value
-    elif isinstance(value, dt.date):
-        parsed = dt.datetime.combine(value, dt.time())
-    elif not isinstance(value, str) or "\x00" in value:
-        raise tk.Invalid(tk._("Not an ISO 8601 date or date-time"))
-    else:
-        text = value.strip()
-        try:
-            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise tk.Invalid(tk._("Not an ISO 8601 date or date-time: {}").format(text[:100]))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+
+def governance_strip_or_none(value: Any) -> Any:
+    """Text without surrounding space; None when nothing is left."""
+    return value.strip() or None
+
+
+def governance_agreement_ref(value: Any) -> Any:
+    """The id or name of an agreement (checked against the organisation's
+    agreements when the terms are stored)."""
     try:
-        return parsed.astimezone(dt.timezone.utc)
-    except OverflowError:
-        raise tk.Invalid(tk._("Out of range: a date-time must fall between years 1 and 9999 in UTC"))
+        return parse.parse_text(value)
+    except tk.Invalid:
+        raise tk.Invalid(tk._("Must be the id or name of an agreement"))
+
+
+def governance_data_use(value: Any) -> Any:
+    """DUO codes (a list, or one string separated by commas): the codes, or None for none."""
+    try:
+        return duo.codes_of(duo.parse(value)) or None
+    except ValueError as err:
+        raise tk.Invalid(str(err))
+
+
+def governance_grant_days(value: Any) -> int:
+    """How long a grant of the dataset lasts: 0 (no end) to ``parse.DAYS_MAX`` days (a century)."""
+    return parse.parse_days(value, 0, parse.DAYS_MAX, tk._(
+        "Must be a whole number of days from 0 (grants do not expire) to {n}").format(n=parse.DAYS_MAX))
+
+
+def governance_agreement_id(value: Any) -> str:
+    """The id or name of an existing agreement, as its id (as CKAN's
+    ``convert_group_name_or_id_to_id`` does for organisations)."""
+    found = agreements.get(value)
+    if found is None:
+        raise tk.Invalid("{}: {}".format(tk._("Not found"), tk._("Agreement")))
+    return found.id

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Mapped, mapped_column
 
 import ckan.plugins.toolkit as tk
 
@@ -20,26 +20,25 @@ from .. import clock
 class DatasetPolicy(tk.BaseModel):
     __tablename__ = "governance_dataset_policy"
 
-    package_id: Mapped[str] = sa.Column(
+    package_id: Mapped[str] = mapped_column(
         sa.UnicodeText,
         sa.ForeignKey("package.id", ondelete="CASCADE"),
         primary_key=True,
     )
-    access_tier: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
-    embargo_until: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
-    embargo_reason: Mapped[str | None] = sa.Column(sa.UnicodeText)
-    agreement_id: Mapped[str | None] = sa.Column(
-        sa.UnicodeText, sa.ForeignKey("governance_agreement.id")
-    )
+    access_tier: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    embargo_until: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    embargo_reason: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    agreement_id: Mapped[str | None] = mapped_column(
+        sa.UnicodeText, sa.ForeignKey("governance_agreement.id"), nullable=True)
     # GA4GH DUO codes (data use conditions), e.g. ["HMB", "IRB", "DS:MONDO:0005148"].
-    data_use: Mapped[list[str] | None] = sa.Column(sa.ARRAY(sa.UnicodeText))
+    data_use: Mapped[list[str] | None] = mapped_column(sa.ARRAY(sa.UnicodeText), nullable=True)
     # Days a grant of this dataset lasts (None: the site default; 0: no expiry).
-    grant_days: Mapped[int | None] = sa.Column(sa.Integer)
+    grant_days: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     # Set by `ckan governance embargo lift` once the date has passed, and by
     # the advance notice; cleared whenever the date changes.
-    embargo_lifted: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
-    embargo_notice_sent: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
-    modified: Mapped[dt.datetime] = sa.Column(
+    embargo_lifted: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    embargo_notice_sent: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    modified: Mapped[dt.datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now()
     )
 
@@ -49,13 +48,13 @@ class EmbargoSubscription(tk.BaseModel):
 
     __tablename__ = "governance_embargo_subscription"
 
-    package_id: Mapped[str] = sa.Column(
+    package_id: Mapped[str] = mapped_column(
         sa.UnicodeText, sa.ForeignKey("package.id", ondelete="CASCADE"), primary_key=True
     )
-    user_id: Mapped[str] = sa.Column(
+    user_id: Mapped[str] = mapped_column(
         sa.UnicodeText, sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
     )
-    created: Mapped[dt.datetime] = sa.Column(
+    created: Mapped[dt.datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now()
     )
-    notified: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
+    notified: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)

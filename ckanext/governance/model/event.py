@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Mapped, mapped_column
 
 import ckan.plugins.toolkit as tk
 
@@ -19,15 +19,15 @@ class Event(tk.BaseModel):
 
     __tablename__ = "governance_event"
 
-    id: Mapped[int] = sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
-    created: Mapped[dt.datetime] = sa.Column(
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=True)
+    created: Mapped[dt.datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now()
     )
-    kind: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
-    actor_id: Mapped[str | None] = sa.Column(sa.UnicodeText)
-    package_id: Mapped[str | None] = sa.Column(sa.UnicodeText)
-    organization_id: Mapped[str | None] = sa.Column(sa.UnicodeText)
-    detail: Mapped[dict[str, Any]] = sa.Column(JSONB, nullable=False, server_default="{}")
+    kind: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    actor_id: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    package_id: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    organization_id: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
 
 
 class Notification(tk.BaseModel):
@@ -35,19 +35,19 @@ class Notification(tk.BaseModel):
 
     __tablename__ = "governance_notification"
 
-    id: Mapped[int] = sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
-    created: Mapped[dt.datetime] = sa.Column(
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=True)
+    created: Mapped[dt.datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now()
     )
-    recipient_id: Mapped[str | None] = sa.Column(sa.UnicodeText)
-    recipient_name: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
-    recipient_email: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
-    template: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
-    variables: Mapped[dict[str, Any]] = sa.Column(JSONB, nullable=False, server_default="{}")
-    status: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False, server_default="pending")
-    attempts: Mapped[int] = sa.Column(sa.Integer, nullable=False, server_default="0")
-    next_attempt: Mapped[dt.datetime] = sa.Column(
+    recipient_id: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    recipient_name: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    recipient_email: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    template: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    variables: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    status: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False, server_default="pending")
+    attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
+    next_attempt: Mapped[dt.datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now()
     )
-    sent: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
-    last_error: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    sent: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)

@@ -6,40 +6,40 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Mapped, mapped_column
 
 import ckan.plugins.toolkit as tk
+from ckan.model.types import make_uuid
 
 from .. import clock
-from ckan.model.types import make_uuid
 
 
 class AccessRequest(tk.BaseModel):
     __tablename__ = "governance_request"
 
-    id: Mapped[str] = sa.Column(sa.UnicodeText, primary_key=True, default=make_uuid)
-    package_id: Mapped[str] = sa.Column(
+    id: Mapped[str] = mapped_column(sa.UnicodeText, primary_key=True, default=make_uuid)
+    package_id: Mapped[str] = mapped_column(
         sa.UnicodeText, sa.ForeignKey("package.id", ondelete="CASCADE"), nullable=False)
-    user_id: Mapped[str] = sa.Column(
+    user_id: Mapped[str] = mapped_column(
         sa.UnicodeText, sa.ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
     # The owning organisation when the request was made: its reviewers decide.
-    organization_id: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
-    state: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
-    intended_use: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
-    institution: Mapped[str | None] = sa.Column(sa.UnicodeText)
-    project_title: Mapped[str | None] = sa.Column(sa.UnicodeText)
-    ethics_reference: Mapped[str | None] = sa.Column(sa.UnicodeText)
-    commercial: Mapped[bool] = sa.Column(sa.Boolean, nullable=False)
-    duration_days: Mapped[int | None] = sa.Column(sa.Integer)
+    organization_id: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    state: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    intended_use: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    institution: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    project_title: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    ethics_reference: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    commercial: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    duration_days: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     # The grant this request renews, if any.
-    renewal_of: Mapped[str | None] = sa.Column(sa.UnicodeText)
-    prescreen: Mapped[list[dict[str, Any]]] = sa.Column(JSONB, nullable=False, default=list)
-    message: Mapped[str | None] = sa.Column(sa.UnicodeText)  # the last decision's
-    decided_by: Mapped[str | None] = sa.Column(sa.UnicodeText)
-    decided_at: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
-    created: Mapped[dt.datetime] = sa.Column(
+    renewal_of: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    prescreen: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    message: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)  # the last decision's
+    decided_by: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    created: Mapped[dt.datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now())
-    modified: Mapped[dt.datetime] = sa.Column(
+    modified: Mapped[dt.datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now())
 
 
@@ -48,14 +48,14 @@ class RequestChange(tk.BaseModel):
 
     __tablename__ = "governance_request_change"
 
-    id: Mapped[int] = sa.Column(sa.BigInteger, primary_key=True, autoincrement=True)
-    request_id: Mapped[str] = sa.Column(
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(
         sa.UnicodeText, sa.ForeignKey("governance_request.id", ondelete="CASCADE"), nullable=False)
-    actor_id: Mapped[str | None] = sa.Column(sa.UnicodeText)
-    from_state: Mapped[str | None] = sa.Column(sa.UnicodeText)
-    to_state: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
-    message: Mapped[str | None] = sa.Column(sa.UnicodeText)
-    created: Mapped[dt.datetime] = sa.Column(
+    actor_id: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    from_state: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    to_state: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    message: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    created: Mapped[dt.datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now())
 
 
@@ -64,22 +64,22 @@ class Grant(tk.BaseModel):
 
     __tablename__ = "governance_grant"
 
-    id: Mapped[str] = sa.Column(sa.UnicodeText, primary_key=True, default=make_uuid)
-    request_id: Mapped[str] = sa.Column(
+    id: Mapped[str] = mapped_column(sa.UnicodeText, primary_key=True, default=make_uuid)
+    request_id: Mapped[str] = mapped_column(
         sa.UnicodeText, sa.ForeignKey("governance_request.id", ondelete="CASCADE"), nullable=False)
-    package_id: Mapped[str] = sa.Column(
+    package_id: Mapped[str] = mapped_column(
         sa.UnicodeText, sa.ForeignKey("package.id", ondelete="CASCADE"), nullable=False)
-    user_id: Mapped[str] = sa.Column(
+    user_id: Mapped[str] = mapped_column(
         sa.UnicodeText, sa.ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
-    organization_id: Mapped[str] = sa.Column(sa.UnicodeText, nullable=False)
-    starts: Mapped[dt.datetime] = sa.Column(sa.DateTime(timezone=True), nullable=False)
-    expires: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
-    revoked_at: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
-    revoked_by: Mapped[str | None] = sa.Column(sa.UnicodeText)
-    revoke_reason: Mapped[str | None] = sa.Column(sa.UnicodeText)
+    organization_id: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    starts: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    expires: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
     # Set by `ckan governance grants expire`: the expiry was recorded and told.
-    expiry_recorded: Mapped[dt.datetime | None] = sa.Column(sa.DateTime(timezone=True))
+    expiry_recorded: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
     # The smallest number of days-before-expiry a reminder was sent for.
-    reminded_days: Mapped[int | None] = sa.Column(sa.Integer)
-    created: Mapped[dt.datetime] = sa.Column(
+    reminded_days: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    created: Mapped[dt.datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, default=clock.now, server_default=sa.func.now())

@@ -29,31 +29,25 @@ def include_object(object_, object_name, type_, reflected, compare_to):
     return True
 
 
+# Both modes compare and migrate our tables only, with our own version table.
+OURS = {"target_metadata": target_metadata, "version_table": version_table,
+        "include_object": include_object}
+
+
 def run_migrations_offline() -> None:
-    context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
-        target_metadata=target_metadata,
-        literal_binds=True,
-        version_table=version_table,
-        include_object=include_object,
-    )
+    context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True, **OURS)
     with context.begin_transaction():
         context.run_migrations()
 
 
 def run_migrations_online() -> None:
     connectable = engine_from_config(
-        config.get_section(config.config_ini_section),
+        config.get_section(config.config_ini_section) or {},
         prefix="sqlalchemy.",
         poolclass=pool.NullPool,
     )
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            version_table=version_table,
-            include_object=include_object,
-        )
+        context.configure(connection=connection, **OURS)
         with context.begin_transaction():
             context.run_migrations()
 
