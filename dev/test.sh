@@ -4,7 +4,7 @@
 # Python process, so on two cores they take about as long as ours alone. CKAN's
 # run uses databases of its own (dev/ckan_core/services.ini); its output goes
 # to .data/ckan-core/suite.log and is shown when ours is done. Exits non-zero
-# when either fails.
+# when either fails, or when the type checker or the linter finds anything.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$ROOT/.venv}"
@@ -19,6 +19,12 @@ if [ "$SUITE" != none ]; then
     core_pid=$!
     echo "CKAN's own tests ($SUITE) run beside ours: $LOG"
 fi
+
+# The type checker and the linter over the package (config in pyproject.toml),
+# while CKAN's tests start: seconds, and a failure fails make test.
+echo "==> mypy -p ckanext.governance; ruff check ckanext"
+(cd "$ROOT" && "$VENV/bin/mypy" -p ckanext.governance && "$VENV/bin/ruff" check ckanext)
+static=$?
 
 # shellcheck disable=SC2086
 "$VENV/bin/python" -m pytest ${PYTEST_ARGS:-}
@@ -35,4 +41,5 @@ if [ -n "$core_pid" ]; then
     grep -E '^(baseline|governance): [0-9]+ s' "$LOG" || true
     [ "$core" = 0 ] || { echo "CKAN's own tests failed (exit $core): see $LOG" >&2; tail -n 30 "$LOG" >&2; }
 fi
-[ "$ours" = 0 ] && [ "$core" = 0 ]
+[ "$static" = 0 ] || echo "the type checker or the linter failed (exit $static): see above" >&2
+[ "$ours" = 0 ] && [ "$core" = 0 ] && [ "$static" = 0 ]
