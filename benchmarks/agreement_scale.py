@@ -33,17 +33,10 @@ RESEARCHER, NEWCOMER = "agreement-bench-researcher", "agreement-bench-newcomer"
 # any renewal period), version 3 (required where it is material) a month ago.
 RESEARCHER_ROWS = 2 * AGREEMENTS
 
-CLEAN = """
+CLEAN = overhead.delete_named("agreement-bench-", """
 TRUNCATE governance_acceptance, governance_agreement_version, governance_agreement,
          governance_dataset_policy, governance_event, governance_notification,
-         governance_embargo_subscription CASCADE;
-DELETE FROM resource WHERE package_id IN (SELECT id FROM package WHERE name LIKE 'agreement-bench-%');
-DELETE FROM member WHERE group_id IN (SELECT id FROM "group" WHERE name LIKE 'agreement-bench-%')
-                      OR table_id IN (SELECT id FROM "user" WHERE name LIKE 'agreement-bench-%');
-DELETE FROM package WHERE name LIKE 'agreement-bench-%';
-DELETE FROM "group" WHERE name LIKE 'agreement-bench-%';
-DELETE FROM "user" WHERE name LIKE 'agreement-bench-%';
-"""
+         governance_embargo_subscription CASCADE;""")
 
 # Ids look like CKAN's (UUIDs), derived from the names so every statement can
 # compute them. Agreement a requires version 3 when a is even (v3 material),
@@ -190,7 +183,7 @@ with app._wsgi_app.test_request_context():
     if explain:
         user_id = model.User.get(users["accepted"]).id
         plan = [line for (line,) in model.Session.execute(
-            sa.text("EXPLAIN (ANALYZE, BUFFERS) " + access._FACTS_SQL.text),
+            sa.text("EXPLAIN (ANALYZE, BUFFERS) " + access.facts_query().text),
             {"user_id": user_id, "ids": page, "now": access.utcnow()})]
         model.Session.rollback()
 print(json.dumps({"results": results, "plan": plan}))

@@ -324,6 +324,23 @@ def psql(sql: str, database: str = "ckan_bench") -> None:
                     "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, env=env)
 
 
+def delete_named(prefix: str, before: str = "") -> str:
+    """SQL that deletes a scale benchmark's own rows (datasets, their resources
+    and terms, organisations, users and memberships whose names start with
+    ``prefix``), after ``before`` (statements for the tables that point at them)."""
+    packages = f"SELECT id FROM package WHERE name LIKE '{prefix}%'"
+    return f"""{before}
+DELETE FROM api_token WHERE user_id IN (SELECT id FROM "user" WHERE name LIKE '{prefix}%');
+DELETE FROM resource WHERE package_id IN ({packages});
+DELETE FROM governance_dataset_policy WHERE package_id IN ({packages});
+DELETE FROM member WHERE group_id IN (SELECT id FROM "group" WHERE name LIKE '{prefix}%')
+                      OR table_id IN (SELECT id FROM "user" WHERE name LIKE '{prefix}%');
+DELETE FROM package WHERE name LIKE '{prefix}%';
+DELETE FROM "group" WHERE name LIKE '{prefix}%';
+DELETE FROM "user" WHERE name LIKE '{prefix}%';
+"""
+
+
 # The DataStore's tables of earlier runs (the main database is cleaned by `ckan db clean`).
 DATASTORE_CLEAN = r"""
 DO $body$

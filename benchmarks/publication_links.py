@@ -39,16 +39,8 @@ VIA = f"{LINK_FIELD}, relationship, resource URL"  # how each target is linked (
 LINK_CODES = ("linked_dataset_private", "linked_dataset_more_restricted", "linked_dataset_embargoed")
 
 MINE = "SELECT id FROM package WHERE name LIKE 'publication-bench-%'"
-CLEAN = f"""
-DELETE FROM package_relationship WHERE subject_package_id IN ({MINE}) OR object_package_id IN ({MINE});
-DELETE FROM resource WHERE package_id IN ({MINE});
-DELETE FROM governance_dataset_policy WHERE package_id IN ({MINE});
-DELETE FROM member WHERE group_id IN (SELECT id FROM "group" WHERE name LIKE 'publication-bench-%')
-                      OR table_id IN (SELECT id FROM "user" WHERE name LIKE 'publication-bench-%');
-DELETE FROM package WHERE name LIKE 'publication-bench-%';
-DELETE FROM "group" WHERE name LIKE 'publication-bench-%';
-DELETE FROM "user" WHERE name LIKE 'publication-bench-%';
-"""
+CLEAN = overhead.delete_named("publication-bench-", f"""
+DELETE FROM package_relationship WHERE subject_package_id IN ({MINE}) OR object_package_id IN ({MINE});""")
 
 # Ids look like CKAN's (UUIDs), derived from the names so every statement can
 # compute them. CKAN 2.12 keeps a dataset's extras in package.extras (JSONB).

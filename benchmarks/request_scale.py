@@ -45,18 +45,8 @@ ORG = "request-bench-org-0"
 # i-th dataset of the first organisation (dataset 4 i), i = 1..100.
 RESEARCHER_ROWS = 95
 
-CLEAN = """
-TRUNCATE governance_request, governance_request_change, governance_grant CASCADE;
-DELETE FROM api_token WHERE user_id IN (SELECT id FROM "user" WHERE name LIKE 'request-bench-%');
-DELETE FROM resource WHERE package_id IN (SELECT id FROM package WHERE name LIKE 'request-bench-%');
-DELETE FROM governance_dataset_policy
- WHERE package_id IN (SELECT id FROM package WHERE name LIKE 'request-bench-%');
-DELETE FROM member WHERE group_id IN (SELECT id FROM "group" WHERE name LIKE 'request-bench-%')
-                      OR table_id IN (SELECT id FROM "user" WHERE name LIKE 'request-bench-%');
-DELETE FROM package WHERE name LIKE 'request-bench-%';
-DELETE FROM "group" WHERE name LIKE 'request-bench-%';
-DELETE FROM "user" WHERE name LIKE 'request-bench-%';
-"""
+CLEAN = overhead.delete_named("request-bench-", """
+TRUNCATE governance_request, governance_request_change, governance_grant CASCADE;""")
 
 # Ids look like CKAN's (UUIDs), derived from the names so every statement can
 # compute them. Dataset d (1..1,000) belongs to organisation d mod 4.
@@ -198,7 +188,7 @@ from sqlalchemy.dialects import postgresql
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib import search
-from ckanext.governance import access, requests
+from ckanext.governance import access, access_requests, grants, capacities
 
 runs, reindex, explain = int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4] == "1"
 reviewer, researcher, org_name = sys.argv[5], sys.argv[6], sys.argv[7]
@@ -312,7 +302,7 @@ plans, indexes = {}, {}
 if explain:
     with flask_app.test_request_context():
         user = model.User.get(reviewer)
-        query, count = requests.select_requests(user, {"organization_id": org_id, "state": "pending"})
+        query, count = access_requests.select_requests(user, {"organization_id": org_id, "state": "pending"})
 
         def literal(q):
             return str(q.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
@@ -321,7 +311,7 @@ if explain:
             plans[label] = [line for (line,) in model.Session.execute(
                 sa.text("EXPLAIN (ANALYZE, BUFFERS) " + literal(q)))]
         plans["decision for 100 datasets"] = [line for (line,) in model.Session.execute(
-            sa.text("EXPLAIN (ANALYZE, BUFFERS) " + access._FACTS_SQL.text),
+            sa.text("EXPLAIN (ANALYZE, BUFFERS) " + access.facts_query().text),
             {"user_id": model.User.get(researcher).id, "ids": page, "now": access.utcnow()})]
         indexes = dict(model.Session.execute(sa.text(
             "SELECT indexname, tablename FROM pg_indexes WHERE tablename LIKE 'governance_%'")).all())

@@ -131,7 +131,7 @@ from sqlalchemy.dialects import postgresql
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib import search
-from ckanext.governance import access, embargo, requests
+from ckanext.governance import access, embargo, access_requests, grants, capacities
 
 args = json.loads(sys.argv[2])
 runs, warmups = args["runs"], args["warmups"]
@@ -175,7 +175,7 @@ def explain(sql, params=None):
 def explain_decision(params):
     """The plan the decision function keeps (its generic plan), through a
     prepared statement of the same query under the function's settings."""
-    sql = (access._FACTS_SQL.text.replace(":user_id", "$1").replace(":ids", "$2")
+    sql = (access.facts_query().text.replace(":user_id", "$1").replace(":ids", "$2")
            .replace("CAST(:now AS timestamptz)", "$3"))
     # The settings the function runs with (plan_cache_mode, enable_seqscan).
     settings = model.Session.execute(sa.text(
@@ -237,7 +237,7 @@ with flask_app.test_request_context():
     out["plans"]["decision for the page of 100 (researcher; the function's generic plan)"] = (
         explain_decision({"user_id": model.User.get(args["viewers"]["researcher"]).id,
                           "ids": page, "now": now}))
-    queue, counting = requests.select_requests(model.User.get(reviewer),
+    queue, counting = access_requests.select_requests(model.User.get(reviewer),
                                                {"organization_id": org.id, "state": "pending"})
     out["plans"]["review queue, page 1 of 50"] = explain(literal(queue.limit(50).offset(0)))
     out["plans"]["review queue, count"] = explain(literal(counting))
@@ -451,7 +451,7 @@ NOTES = """\
 ### Notes
 
 - The decision is one statement for any number of datasets (the function
-  `governance_dataset_facts`, whose query is `access._FACTS_SQL`; the plan
+  `governance_dataset_facts`, whose query `access.facts_query()` reads from the database; the plan
   shown is the generic one the function keeps): the acceptances, grants and
   requests it consults are reached through
   `governance_acceptance_user_agreement_idx`,

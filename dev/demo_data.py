@@ -43,80 +43,49 @@ FLOWS_CSV = (
     "2025-03-02,N-01,13.0\n2025-03-02,N-02,7.9\n"
 )
 
+def dataset(name: str, title: str, tier: str, notes: str, tags: list[str],
+            resources: list[dict[str, Any]], license_id: str = "cc-by", **terms: Any) -> dict[str, Any]:
+    """A demo dataset: its tier, any further terms (embargo, agreement, data use)."""
+    return {"name": name, "title": title, "access_tier": tier, "notes": notes,
+            "license_id": license_id, "tags": [{"name": t} for t in tags],
+            "resources": resources, **terms}
+
+
+def link(name: str, fmt: str, url: str) -> dict[str, Any]:
+    return {"name": name, "format": fmt, "url": url}
+
+
+def upload(name: str, fmt: str, filename: str, text: str) -> dict[str, Any]:
+    return {"name": name, "format": fmt, "upload": (filename, text)}
+
+
 DATASETS: list[dict[str, Any]] = [
-    {
-        "name": "river-flows",
-        "title": "River flow measurements",
-        "access_tier": "open",
-        "notes": "Daily discharge at the basin's gauging stations, 2025.",
-        "license_id": "cc-by",
-        "tags": [{"name": "hydrology"}, {"name": "water"}],
-        "resources": [
-            {"name": "Daily flows 2025", "format": "CSV", "upload": ("flows-2025.csv", FLOWS_CSV)},
-            {"name": "Station list", "format": "JSON", "url": "https://data.example.org/stations.json"},
-        ],
-    },
-    {
-        "name": "rainfall-2025",
-        "title": "Rainfall 2025",
-        "access_tier": "registered",
-        "notes": "Hourly precipitation totals from forty stations.",
-        "license_id": "cc-by",
-        "tags": [{"name": "water"}, {"name": "weather"}],
-        "resources": [
-            {"name": "Hourly totals", "format": "CSV", "url": "https://data.example.org/rain-2025.csv"},
-        ],
-    },
-    {
-        "name": "household-water-survey",
-        "title": "Household water use survey",
-        "access_tier": "agreement",
-        "notes": "Interviews with 1,200 households on water use. Contains personal data.",
-        "license_id": "other-closed",
-        "tags": [{"name": "survey"}, {"name": "water"}],
-        "resources": [
-            {"name": "Survey responses", "format": "CSV", "url": "https://data.example.org/survey-responses.csv"},
-        ],
-    },
-    {
-        "name": "lake-temperatures",
-        "title": "Lake temperature profiles",
-        "access_tier": "registered",
-        "embargo_until": "2027-09-01",
-        "embargo_reason": "Until the survey report is published",
-        "notes": "Temperature at 1 m depth steps in twelve lakes, 2026 season.",
-        "license_id": "cc-by",
-        "tags": [{"name": "lakes"}, {"name": "water"}],
-        "resources": [
-            {"name": "Profiles 2026", "format": "CSV", "url": "https://data.example.org/lake-profiles.csv"},
-        ],
-    },
-    {
-        "name": "snow-depth-live",
-        "title": "Snow depth (opens in a few minutes)",
-        "access_tier": "open",
-        "notes": "Its embargo ends five minutes after `make demo` starts: watch it open.",
-        "license_id": "cc-by",
-        "tags": [{"name": "snow"}],
-        "resources": [
-            {"name": "Snow depth", "format": "CSV", "upload": ("snow-depth.csv",
-             "date,station,depth_cm\n2026-11-01,S-01,12\n")},
-        ],
-    },
-    {
-        "name": "well-owner-registry",
-        "title": "Groundwater well owners",
-        "access_tier": "controlled",
-        "data_use": ["HMB", "IRB", "NCU", "PUB"],
-        "grant_days": 180,
-        "notes": "Names and addresses of private well owners, for approved research only.",
-        "license_id": "other-closed",
-        "tags": [{"name": "groundwater"}],
-        "resources": [
-            {"name": "Registry extract", "format": "CSV", "upload": ("well-owners.csv",
-             "well_id,owner,postcode\nW-001,A. Example,NB1 2AA\n")},
-        ],
-    },
+    dataset("river-flows", "River flow measurements", "open",
+            "Daily discharge at the basin's gauging stations, 2025.", ["hydrology", "water"],
+            [upload("Daily flows 2025", "CSV", "flows-2025.csv", FLOWS_CSV),
+             link("Station list", "JSON", "https://data.example.org/stations.json")]),
+    dataset("rainfall-2025", "Rainfall 2025", "registered",
+            "Hourly precipitation totals from forty stations.", ["water", "weather"],
+            [link("Hourly totals", "CSV", "https://data.example.org/rain-2025.csv")]),
+    dataset("household-water-survey", "Household water use survey", "agreement",
+            "Interviews with 1,200 households on water use. Contains personal data.",
+            ["survey", "water"],
+            [link("Survey responses", "CSV", "https://data.example.org/survey-responses.csv")],
+            license_id="other-closed"),
+    dataset("lake-temperatures", "Lake temperature profiles", "registered",
+            "Temperature at 1 m depth steps in twelve lakes, 2026 season.", ["lakes", "water"],
+            [link("Profiles 2026", "CSV", "https://data.example.org/lake-profiles.csv")],
+            embargo_until="2027-09-01", embargo_reason="Until the survey report is published"),
+    dataset("snow-depth-live", "Snow depth (opens in a few minutes)", "open",
+            "Its embargo ends five minutes after `make demo` starts: watch it open.", ["snow"],
+            [upload("Snow depth", "CSV", "snow-depth.csv",
+                    "date,station,depth_cm\n2026-11-01,S-01,12\n")]),
+    dataset("well-owner-registry", "Groundwater well owners", "controlled",
+            "Names and addresses of private well owners, for approved research only.",
+            ["groundwater"],
+            [upload("Registry extract", "CSV", "well-owners.csv",
+                    "well_id,owner,postcode\nW-001,A. Example,NB1 2AA\n")],
+            license_id="other-closed", data_use=["HMB", "IRB", "NCU", "PUB"], grant_days=180),
 ]
 
 
