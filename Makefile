@@ -8,7 +8,7 @@ export VENV
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k search -x"
 PYTEST_ARGS ?=
 
-.PHONY: test test-future test-ckan test-ckan-quick demo bench bench-scale bench-export bench-embargo bench-agreements bench-requests bench-publication bench-resource-search setup-test setup-demo setup-bench clean
+.PHONY: test test-future test-ckan test-ckan-quick demo bench bench-scale bench-export bench-embargo bench-agreements bench-requests bench-publication bench-resource-search stack setup-test setup-demo setup-stack setup-bench clean
 
 # CKAN_SUITE: which of CKAN's own tests run beside ours, at the same time on
 # databases of their own (quick: the fixed subset CI runs, all: every module
@@ -37,6 +37,12 @@ test-ckan-quick: setup-test
 
 demo: setup-demo
 	dev/demo.sh
+
+# The demo's site in production's shape: gunicorn with 4 workers, two job
+# workers, cron on a loop, its own Solr and databases (dev/stack.sh; the README's
+# "Reference deployment").
+stack: setup-stack
+	dev/stack.sh
 
 # Not part of `make test`: overhead against the same CKAN without the plugin
 # (writes benchmarks/RESULTS.md and benchmarks/ratio.png), e.g. BENCH_ARGS="--rounds 300".
@@ -78,6 +84,9 @@ setup-test:
 
 setup-demo:
 	dev/setup.sh demo
+
+setup-stack:
+	dev/setup.sh stack
 
 setup-bench:
 	dev/setup.sh bench

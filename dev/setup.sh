@@ -5,6 +5,7 @@
 #   dev/setup.sh test   PostgreSQL (ckan_test + datastore_test), Redis, .venv, Solr, Chromium
 #   dev/setup.sh demo   PostgreSQL (ckan_demo + datastore_demo), Redis, .venv, Solr
 #   dev/setup.sh bench  PostgreSQL (ckan_bench + datastore_bench), Redis, .venv, Solr, matplotlib
+#   dev/setup.sh stack  PostgreSQL (ckan_stack + datastore_stack), Redis, .venv, Solr (make stack)
 #
 # Solr: Apache Solr 9's jars from Maven Central into .solr/lib (dev/solr/pom.xml;
 # Java 17 and Maven from Debian where missing); whoever runs Solr starts it
@@ -203,7 +204,11 @@ case "$TARGET" in
         ensure_database ckan_bench "$PG_USER"
         ensure_database datastore_bench "$PG_USER"
         ;;
-    *) die "unknown target $TARGET (test|demo|bench)" ;;
+    stack)
+        ensure_database ckan_stack "$PG_USER"
+        ensure_database datastore_stack "$PG_USER"
+        ;;
+    *) die "unknown target $TARGET (test|demo|bench|stack)" ;;
 esac
 ensure_redis
 ensure_venv
@@ -217,6 +222,13 @@ case "$TARGET" in
     demo)
         ensure_demo_secrets
         init_database "$ROOT/.data/demo.ini"
+        ;;
+    stack)
+        # The demo's configuration (and secrets) under the stack's own services.
+        ensure_demo_secrets
+        "$VENV/bin/python" "$ROOT/dev/stack/write_ini.py" "$ROOT" "${STACK_PORT:-5050}" \
+            "${STACK_SOLR_PORT:-8984}" "${STACK_SMTP_PORT:-8026}"
+        init_database "$ROOT/.data/stack.ini"
         ;;
     bench)
         # benchmarks/overhead.py resets and seeds its databases itself.

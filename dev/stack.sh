@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# make stack: the demo's site in the shape production has, in the foreground
+# (Ctrl-C stops all of it). After dev/setup.sh stack.
+#
+#   gunicorn, STACK_WORKERS (4) worker processes on 127.0.0.1:STACK_PORT (5050),
+#     serving dev/stack/wsgi.py (CKAN's WSGI app, loaded once per worker)
+#   two `ckan jobs worker` processes on the same Redis queue
+#   cron: `ckan governance embargo lift`, `grants expire`, `notify send` every
+#     STACK_CRON_SECONDS (60), as the crontab of the README's reference deployment
+#   Apache Solr 9 on STACK_SOLR_PORT (8984, index in .data/stack-solr/), an SMTP
+#     sink on STACK_SMTP_PORT (8026, mail in .data/stack-mail.log), over the
+#     machine's PostgreSQL (ckan_stack, datastore_stack) and Redis (database 4)
+#
+# Logs: .data/stack-{gunicorn,worker-1,worker-2,cron,solr}.log.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${VENV:-$ROOT/.venv}"
+PORT="${STACK_PORT:-5050}"
+SOLR_PORT="${STACK_SOLR_PORT:-8984}"
+SMTP_PORT="${STACK_SMTP_PORT:-8026}"
+WORKERS="${STACK_WORKERS:-4}"
+CRON_SECONDS="${STACK_CRON_SECONDS:-60}"
+INI="$ROOT/.data/stack.ini"
+SOLR_HOME="$ROOT/.data/stack-solr"
+LOGS="$ROOT/.data/stack"
+CKAN=("$VENV/bin/ckan" -c "$INI")
+
+"$VENV/bin/python" "$ROOT/dev/stack/write_ini.py" "$ROOT" "$PORT" "$SOLR_PORT" "$SMTP_PORT"
+
+pids=()
+cleanup() {
+    [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null || true
+    wait 2>/dev/null || true
+    "$ROOT/dev/solr/solr.sh" stop "$SOLR_HOME" || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "starting Apache Solr on port $SOLR_PORT"
+VENV="$VENV" "$ROOT/dev/solr/solr.sh" start "$SOLR_PORT" "$SOLR_HOME" "$LOGS-solr.log" >/dev/null
+
+"$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Debugging \
+    >>"$ROOT/.data/stack-mail.log" 2>&1 &
+pids+=($!)
+
+"${CKAN[@]}" db pending-migrations --apply >/dev/null
+"$VENV/bin/python" "$ROOT/dev/demo_data.py" "$INI"
+"${CKAN[@]}" search-index rebuild --only-missing >/dev/null 2>&1
+
+for n in 1 2; do
+    "${CKAN[@]}" jobs worker >>"$LOGS-worker-$n.log" 2>&1 &
+    pids+=($!)
+done
+while sleep "$CRON_SECONDS"; do
+    "${CKAN[@]}" governance embargo lift
+    "${CKAN[@]}" governance grants expire
+    "${CKAN[@]}" governance notify send
+done >>"$LOGS-cron.log" 2>&1 &
+pids+=($!)
+
+echo
+echo "Stack: http://127.0.0.1:$PORT   ($WORKERS gunicorn workers, 2 job workers, cron every ${CRON_SECONDS}s; Ctrl-C to stop)"
+echo
+CKAN_INI="$INI" "$VENV/bin/gunicorn" --chdir "$ROOT/dev/stack" wsgi:application \
+    --workers "$WORKERS" --bind "127.0.0.1:$PORT" --timeout 60 --graceful-timeout 10 \
+    --access-logfile "$LOGS-gunicorn.log" --error-logfile "$LOGS-gunicorn.log" \
+    --access-logformat '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms worker=%(p)s' &
+pids+=($!)
+wait "${pids[-1]}"
