@@ -23,40 +23,20 @@ CRON_SECONDS="${STACK_CRON_SECONDS:-60}"
 INI="$ROOT/.data/stack.ini"
 SOLR_HOME="$ROOT/.data/stack-solr"
 LOGS="$ROOT/.data/stack"
-CKAN=("$VENV/bin/ckan" -c "$INI")
-
 "$VENV/bin/python" "$ROOT/dev/stack/write_ini.py" "$ROOT" "$PORT" "$SOLR_PORT" "$SMTP_PORT"
-
-pids=()
-cleanup() {
-    [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null || true
-    wait 2>/dev/null || true
-    "$ROOT/dev/solr/solr.sh" stop "$SOLR_HOME" || true
-}
-trap cleanup EXIT
+# shellcheck source=dev/site.sh
+. "$ROOT/dev/site.sh"
+trap site_cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "starting Apache Solr on port $SOLR_PORT"
-VENV="$VENV" "$ROOT/dev/solr/solr.sh" start "$SOLR_PORT" "$SOLR_HOME" "$LOGS-solr.log" >/dev/null
-
-"$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Debugging \
-    >>"$ROOT/.data/stack-mail.log" 2>&1 &
-pids+=($!)
-
-"${CKAN[@]}" db pending-migrations --apply >/dev/null
-"$VENV/bin/python" "$ROOT/dev/demo_data.py" "$INI"
-"${CKAN[@]}" search-index rebuild --only-missing >/dev/null 2>&1
-
+site_solr "$SOLR_PORT" "$SOLR_HOME" "$LOGS-solr.log"
+site_mail_sink "$SMTP_PORT" "$ROOT/.data/stack-mail.log"
+site_content "$INI"
 for n in 1 2; do
-    "${CKAN[@]}" jobs worker >>"$LOGS-worker-$n.log" 2>&1 &
+    "$VENV/bin/ckan" -c "$INI" jobs worker >>"$LOGS-worker-$n.log" 2>&1 &
     pids+=($!)
 done
-while sleep "$CRON_SECONDS"; do
-    "${CKAN[@]}" governance embargo lift
-    "${CKAN[@]}" governance grants expire
-    "${CKAN[@]}" governance notify send
-done >>"$LOGS-cron.log" 2>&1 &
-pids+=($!)
+site_cron "$INI" "$CRON_SECONDS" "$LOGS-cron.log"
 
 echo
 echo "Stack: http://127.0.0.1:$PORT   ($WORKERS gunicorn workers, 2 job workers, cron every ${CRON_SECONDS}s; Ctrl-C to stop)"
