@@ -3,7 +3,8 @@
 # (Ctrl-C stops all of it). After dev/setup.sh stack.
 #
 #   gunicorn, STACK_WORKERS (4) worker processes on 127.0.0.1:STACK_PORT (5050),
-#     serving dev/stack/wsgi.py (CKAN's WSGI app, loaded once per worker)
+#     serving dev/stack/wsgi.py (CKAN's WSGI app, loaded once per worker) with
+#     dev/stack/gunicorn.conf.py
 #   two `ckan jobs worker` processes on the same Redis queue
 #   cron: `ckan governance embargo lift`, `grants expire`, `notify send` every
 #     STACK_CRON_SECONDS (60), as the crontab of the README's reference deployment
@@ -41,9 +42,7 @@ site_cron "$INI" "$CRON_SECONDS" "$LOGS-cron.log"
 echo
 echo "Stack: http://127.0.0.1:$PORT   ($WORKERS gunicorn workers, 2 job workers, cron every ${CRON_SECONDS}s; Ctrl-C to stop)"
 echo
-CKAN_INI="$INI" "$VENV/bin/gunicorn" --chdir "$ROOT/dev/stack" wsgi:application \
-    --workers "$WORKERS" --bind "127.0.0.1:$PORT" --timeout 60 --graceful-timeout 10 \
-    --access-logfile "$LOGS-gunicorn.log" --error-logfile "$LOGS-gunicorn.log" \
-    --access-logformat '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms worker=%(p)s' &
+CKAN_INI="$INI" STACK_PORT="$PORT" STACK_WORKERS="$WORKERS" STACK_LOG="$LOGS-gunicorn.log" \
+    "$VENV/bin/gunicorn" -c "$ROOT/dev/stack/gunicorn.conf.py" --chdir "$ROOT/dev/stack" wsgi:application &
 pids+=($!)
 wait "${pids[-1]}"
