@@ -8,7 +8,7 @@ export VENV
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k search -x"
 PYTEST_ARGS ?=
 
-.PHONY: test test-future test-ckan test-ckan-quick demo bench bench-scale bench-export bench-embargo bench-agreements bench-requests bench-publication bench-resource-search stack setup-test setup-demo setup-stack setup-bench clean
+.PHONY: test test-future test-ckan test-ckan-quick demo bench bench-scale bench-export bench-embargo bench-agreements bench-requests bench-publication bench-resource-search bench-load stack setup-test setup-demo setup-stack setup-bench setup-load clean
 
 # CKAN_SUITE: which of CKAN's own tests run beside ours, at the same time on
 # databases of their own (quick: the fixed subset CI runs, all: every module
@@ -79,6 +79,14 @@ bench-publication: setup-bench
 bench-resource-search: setup-test
 	$(VENV)/bin/python benchmarks/resource_search.py --ini test.ini
 
+# The reference deployment under load, with and without the plugin, then with
+# faults injected one at a time; asserts nothing lost, duplicated or leaked
+# (benchmarks/load/; writes its section of benchmarks/RESULTS.md and
+# benchmarks/load.png). One scenario: make bench-load SCENARIO=redis.
+SCENARIO ?=
+bench-load: setup-load
+	$(VENV)/bin/python -m benchmarks.load.run $(if $(SCENARIO),--scenario $(SCENARIO)) $(BENCH_ARGS)
+
 setup-test:
 	dev/setup.sh test
 
@@ -90,6 +98,9 @@ setup-stack:
 
 setup-bench:
 	dev/setup.sh bench
+
+setup-load:
+	dev/setup.sh load
 
 # Removes the virtualenv, local data (demo search index, uploads) and the Solr
 # jars (fetched again from ~/.m2 by the next setup); the

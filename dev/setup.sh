@@ -6,6 +6,8 @@
 #   dev/setup.sh demo   PostgreSQL (ckan_demo + datastore_demo), Redis, .venv, Solr
 #   dev/setup.sh bench  PostgreSQL (ckan_bench + datastore_bench), Redis, .venv, Solr, matplotlib
 #   dev/setup.sh stack  PostgreSQL (ckan_stack + datastore_stack), Redis, .venv, Solr (make stack)
+#   dev/setup.sh load   PostgreSQL (ckan_load + datastore_load), Redis, .venv, Solr, matplotlib,
+#                       locust in .venv-load (make bench-load)
 #
 # Solr: Apache Solr 9's jars from Maven Central into .solr/lib (dev/solr/pom.xml;
 # Java 17 and Maven from Debian where missing); whoever runs Solr starts it
@@ -172,6 +174,27 @@ ensure_bench_tools() {
     fi
 }
 
+ensure_load_tools() {
+    # The load generator lives in a virtualenv of its own: locust's gevent and
+    # pins stay out of CKAN's.
+    local venv="$ROOT/.venv-load" want="locust==2.47.0"
+    if [ -x "$venv/bin/locust" ] && [ "$(cat "$venv/.governance-stamp" 2>/dev/null)" = "$want" ]; then
+        return 0
+    fi
+    say "preparing $venv ($want)"
+    [ -x "$venv/bin/python" ] || "$PYTHON" -m venv "$venv"
+    "$venv/bin/pip" install -q "$want"
+    echo "$want" > "$venv/.governance-stamp"
+}
+
+load_datastore_permissions() {
+    local ini
+    mkdir -p "$ROOT/.data/load"
+    ini="$(cd "$ROOT" && "$VENV/bin/python" -c 'from benchmarks.load import stack; print(stack.write_ini("with", 5060, 8985))')"
+    "$VENV/bin/ckan" -c "$ini" datastore set-permissions 2>>"$LOG" > "$ROOT/.data/load/datastore-permissions.sql"
+    logged psql_su -f "$ROOT/.data/load/datastore-permissions.sql"
+}
+
 bench_datastore_permissions() {
     # The same script as for tests, for datastore_bench, from the benchmark's own ini.
     mkdir -p "$ROOT/.data/bench"
@@ -208,7 +231,11 @@ case "$TARGET" in
         ensure_database ckan_stack "$PG_USER"
         ensure_database datastore_stack "$PG_USER"
         ;;
-    *) die "unknown target $TARGET (test|demo|bench|stack)" ;;
+    load)
+        ensure_database ckan_load "$PG_USER"
+        ensure_database datastore_load "$PG_USER"
+        ;;
+    *) die "unknown target $TARGET (test|demo|bench|stack|load)" ;;
 esac
 ensure_redis
 ensure_venv
@@ -234,6 +261,12 @@ case "$TARGET" in
         # benchmarks/overhead.py resets and seeds its databases itself.
         ensure_bench_tools
         bench_datastore_permissions
+        ;;
+    load)
+        # benchmarks/load/run.py resets and seeds its databases itself.
+        ensure_bench_tools
+        ensure_load_tools
+        load_datastore_permissions
         ;;
 esac
 say "ready"
