@@ -63,7 +63,8 @@ def run(sql: str, **params) -> None:
     model.Session.commit()
 
 
-def failing() -> set[str]:
+def failing(as_of: str = "") -> set[str]:
+    model.Session.execute(sa.text("SELECT set_config('load.as_of', :t, true)"), {"t": as_of})
     model.Session.execute(sa.text(checks.INVALID))
     found = set()
     for what, sql in checks.CHECKS:
@@ -114,3 +115,14 @@ def test_a_consistent_ledger_passes_every_check(ledger):
 def test_each_check_reports_what_it_exists_to_find(ledger, tamper, fragment):
     tamper()
     assert check(fragment) in failing()
+
+
+def test_an_end_is_due_as_of_the_drain_not_as_of_the_check(ledger):
+    """A grant whose end passed after the drain saw everything due done is the
+    next cron pass's work; one that ended before it and is unrecorded is lost."""
+    run("UPDATE governance_grant SET expiry_recorded = NULL")
+    run("DELETE FROM governance_event WHERE kind = 'grant_expired'")
+    assert check("expiry recorded once") in failing()
+    before_the_end = model.Session.execute(sa.text("SELECT (now() - interval '2 hours')::text")).scalar()
+    model.Session.rollback()
+    assert failing(before_the_end) == set()

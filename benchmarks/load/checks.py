@@ -1,9 +1,12 @@
 """Exactly once, after a load run: what the database and the SMTP inbox hold.
 
-    python benchmarks/load/checks.py LOG_DIR      prints JSON: {"failures": [...], "counts": {...}}
+    python benchmarks/load/checks.py LOG_DIR [AS_OF]   prints JSON: {"failures": [...], "counts": {...}}
 
 Run in CKAN's virtualenv after the run's outbox is drained. Every check is a
 query whose rows are failures; the counts say how much each check covered.
+What is "due" (an ended grant, an ended embargo) is judged as of AS_OF, the
+instant the drain saw every due item done: an end that passes between that
+instant and the checks is the next cron pass's work, not a lost one.
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ import sys
 import psycopg2
 
 DSN = "dbname=ckan_load user=ckan_default password=pass host=127.0.0.1"
+# The instant ends are judged at: the session's load.as_of when set, else now().
+AS_OF = "coalesce(nullif(current_setting('load.as_of', true), '')::timestamptz, now())"
 
 # Each entry: (what must hold, SQL returning the rows that break it).
 CHECKS = [
@@ -64,13 +69,13 @@ CHECKS = [
     ("every ended grant's expiry recorded once, none recorded twice",
      """SELECT g.id, g.expiry_recorded, count(e.id) FROM governance_grant g
         LEFT JOIN governance_event e ON e.kind = 'grant_expired' AND e.detail->>'grant_id' = g.id
-        WHERE g.revoked_at IS NULL AND (g.expires <= now() OR g.expiry_recorded IS NOT NULL)
+        WHERE g.revoked_at IS NULL AND (g.expires <= {AS_OF} OR g.expiry_recorded IS NOT NULL)
         GROUP BY 1, 2 HAVING count(e.id) <> 1 OR g.expiry_recorded IS NULL"""),
     ("every ended embargo lifted once, none lifted twice",
      """SELECT p.package_id, p.embargo_until, p.embargo_lifted, count(e.id) FROM governance_dataset_policy p
         LEFT JOIN governance_event e ON e.kind = 'embargo_lifted' AND e.package_id = p.package_id
              AND (e.detail->>'embargo_until')::timestamptz = p.embargo_until
-        WHERE p.embargo_until <= now() GROUP BY 1, 2, 3
+        WHERE p.embargo_until <= {AS_OF} GROUP BY 1, 2, 3
         HAVING count(e.id) <> 1 OR p.embargo_lifted IS NULL"""),
     ("no embargo end lifted twice",
      """SELECT package_id, detail->>'embargo_until', count(*) FROM governance_event
@@ -95,6 +100,7 @@ CHECKS = [
     ("nothing left in the outbox, nothing given up",
      "SELECT id, status, attempts, last_error FROM governance_notification WHERE status <> 'sent'"),
 ]
+CHECKS = [(what, sql.replace("{AS_OF}", AS_OF)) for what, sql in CHECKS]
 
 COUNTS = {
     "acceptances": "SELECT count(*) FROM governance_acceptance",
@@ -151,9 +157,10 @@ def client_failures(cur, log_dir: str) -> tuple[list, dict]:
     return failures, {"requests the client saw made": made, "decisions the client saw made": decided}
 
 
-def main(log_dir: str) -> None:
+def main(log_dir: str, as_of: str = "") -> None:
     conn = psycopg2.connect(DSN)
     cur = conn.cursor()
+    cur.execute("SELECT set_config('load.as_of', %s, false)", (as_of,))
     cur.execute(INVALID)
     failures, counts = [], {}
     for what, sql in CHECKS:
@@ -172,4 +179,4 @@ def main(log_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])
