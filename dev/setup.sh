@@ -217,7 +217,9 @@ case "$TARGET" in
         # CKAN's own tests, run beside ours (dev/ckan_core/services.ini).
         ensure_database ckan_core_test "$PG_USER"
         ensure_database datastore_core_test "$PG_USER"
-        fast_commits ckan_test datastore_test ckan_core_test datastore_core_test
+        # The wheel installed beside a plain CKAN (tests/integrations/test_packaging.py).
+        ensure_database ckan_wheel_test "$PG_USER"
+        fast_commits ckan_test datastore_test ckan_core_test datastore_core_test ckan_wheel_test
         ;;
     demo)
         ensure_database ckan_demo "$PG_USER"

@@ -135,6 +135,18 @@ def non_commercial(codes: list[str] | None) -> bool:
     return any(c.split(":", 1)[0] in NON_COMMERCIAL for c in codes or [])
 
 
+def parse_stored(codes: Any) -> list[Condition]:
+    """The stored codes that still parse, for machine-readable output (one that
+    no longer parses is left out rather than published with a guessed meaning)."""
+    result = []
+    for text in codes if isinstance(codes, (list, tuple)) else []:
+        try:
+            result.append(parse_one(text))
+        except ValueError:
+            continue
+    return result
+
+
 def describe(codes: list[str] | None) -> list[dict[str, Any]]:
     """Stored codes with their labels and IRIs, for pages and exports.
     (Stored codes were validated; one that no longer parses is shown as is.)"""

@@ -35,6 +35,12 @@ class GovernancePlugin(p.SingletonPlugin):
 
     def update_config(self, config_: Any) -> None:
         tk.add_template_directory(config_, "templates")
+        # ckanext-dcat's graphs say the terms too (access rights, embargo, DUO).
+        if any(p.plugin_loaded(name) for name in ("dcat", "structured_data", "croissant")):
+            # dcat.py imports ckanext-dcat, an optional plugin: only when it is loaded.
+            from . import dcat
+
+            dcat.register_profiles(config_)
 
     # IConfigurable
 
