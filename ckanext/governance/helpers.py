@@ -29,6 +29,7 @@ __all__ = [
     "governance_request_state_label",
     "governance_grant_state_label",
     "governance_duo_codes",
+    "governance_field_text",
     "governance_default_grant_days",
     "governance_severity_class",
 ]
@@ -125,6 +126,17 @@ def governance_is_reviewer(org_id: str | None) -> bool:
 def governance_data_use(codes: list[str] | None) -> list[dict[str, Any]]:
     """A dataset's data use conditions with DUO labels and IRIs."""
     return duo.describe(codes)
+
+
+def governance_field_text(value: Any, default: str) -> str:
+    """A scheming schema's label or help text (a string, or ``{language: text}``)
+    in the user's language, or ``default`` (ours) when the schema gives none."""
+    if isinstance(value, dict) and value:
+        value = (value.get(tk.h.lang()) or value.get(tk.config.get("ckan.locale_default"))
+                 or next(iter(value.values())))
+    if isinstance(value, str) and value:
+        return tk._(value)
+    return default
 
 
 def governance_duo_codes() -> list[tuple[str, str]]:

@@ -28,13 +28,13 @@ def wheel(tmp_path_factory) -> pathlib.Path:
     return built
 
 
-def test_wheel_ships_templates_email_texts_duo_terms_migrations_and_config_declaration(wheel):
+def test_wheel_ships_templates_email_texts_duo_terms_migrations_presets_and_config_declaration(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     package = ROOT / "ckanext" / "governance"
     expected = {
         p.relative_to(ROOT).as_posix()
         for pattern in ("templates/**/*.html", "templates/**/*.txt", "data/*.json",
-                        "migration/**/*", "config_declaration.yaml")
+                        "migration/**/*", "config_declaration.yaml", "scheming/*.yaml")
         for p in package.glob(pattern)
         if p.is_file() and "__pycache__" not in p.parts
     }

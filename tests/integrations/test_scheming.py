@@ -40,3 +40,4 @@ def test_scheming_dataset_takes_the_tier_and_is_gated():
     changed = call_action("package_patch", dict(ctx), id="scheming-rivers", access_tier="open")
     assert changed["access_tier"] == "open"
     assert call_action("package_show", {"user": ""}, id="scheming-rivers")["resources"][0]["url"]
+

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import StopOnError, missing
 
-from .. import access_requests, agreements, duo, grants, ledger, parse
+from .. import access_requests, agreements, duo, grants, ledger, parse, policy
 
 __all__ = ["governance_boolean", "governance_days", "governance_event_kind",
            "governance_grant_state", "governance_ignore_absent", "governance_ignore_blank",
@@ -20,7 +20,7 @@ __all__ = ["governance_boolean", "governance_days", "governance_event_kind",
            "governance_request_state", "governance_sort", "governance_text",
            "governance_utc_datetime", "governance_none_if_empty",
            "governance_strip_or_none", "governance_agreement_ref", "governance_data_use",
-           "governance_grant_days", "governance_agreement_id"]
+           "governance_grant_days", "governance_agreement_id", "governance_access_tier"]
 
 
 def governance_utc_datetime(value: Any) -> dt.datetime:
@@ -133,6 +133,14 @@ def governance_none_if_empty(key: Any, data: dict[Any, Any], errors: Any, contex
 def governance_strip_or_none(value: Any) -> Any:
     """Text without surrounding space; None when nothing is left."""
     return value.strip() or None
+
+
+def governance_access_tier(value: Any) -> str:
+    """One of the access tiers (the scheming preset's validator; the terms schema
+    checks the same list)."""
+    if isinstance(value, str) and value in policy.TIERS:
+        return value
+    raise tk.Invalid(tk._("Value must be one of {}").format(", ".join(policy.TIERS)))
 
 
 def governance_agreement_ref(value: Any) -> Any:
