@@ -168,10 +168,12 @@ def arm(flask_app, plan_path: pathlib.Path, tag: str, start: float, shift: float
             act("governance_request_decide", "rev-1", id=req["id"], decision="approve")
             plan["datasets"][name]["holder"] = researcher
             at = dt.datetime.fromtimestamp(start + shift + offset, dt.timezone.utc)
-            # A grant made long ago that ends now: its end moved, nothing else.
+            # A grant made long ago that ends now: its start and end moved, nothing else.
+            # (Started now, a server whose clock is 5 minutes slow would rightly not
+            # have it started yet: the runs check ends, so the start is a day back.)
             model.Session.execute(sa.text(
-                "UPDATE governance_grant SET expires = :at WHERE package_id = :pkg"),
-                {"at": at, "pkg": plan["datasets"][name]["id"]})
+                "UPDATE governance_grant SET starts = :since, expires = :at WHERE package_id = :pkg"),
+                {"since": at - dt.timedelta(days=1), "at": at, "pkg": plan["datasets"][name]["id"]})
             model.Session.commit()
             plan["ends"][name] = start + shift + offset
     plan_path.with_name(f"{plan_path.stem}-{tag}{plan_path.suffix}").write_text(json.dumps(plan, indent=1))
