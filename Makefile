@@ -8,7 +8,7 @@ export VENV
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-k search -x"
 PYTEST_ARGS ?=
 
-.PHONY: test test-future test-ckan test-ckan-quick demo bench bench-scale bench-export bench-embargo bench-agreements bench-requests bench-publication bench-resource-search bench-load stack setup-test setup-demo setup-stack setup-bench setup-load clean
+.PHONY: test test-future test-ckan test-ckan-quick demo bench bench-scale bench-export bench-embargo bench-agreements bench-requests bench-publication bench-resource-search bench-load stack i18n setup-test setup-demo setup-stack setup-bench setup-load clean
 
 # CKAN_SUITE: which of CKAN's own tests run beside ours, at the same time on
 # databases of their own (quick: the fixed subset CI runs, all: every module
@@ -86,6 +86,11 @@ bench-resource-search: setup-test
 SCENARIO ?=
 bench-load: setup-load
 	$(VENV)/bin/python -m benchmarks.load.run $(if $(SCENARIO),--scenario $(SCENARIO)) $(BENCH_ARGS)
+
+# The message catalogue and its German and Spanish translations (dev/i18n.sh): extract,
+# merge, compile. Run after changing a user-facing string; tests/test_i18n.py fails until then.
+i18n: setup-test
+	dev/i18n.sh
 
 setup-test:
 	dev/setup.sh test

@@ -7,8 +7,8 @@ list of codes: exactly one permission (``NRES``, ``GRU``, ``HMB``, ``DS``,
 disease identifier (``DS:MONDO:0005148``), ``MOR`` and ``TS`` a date
 (``MOR:2027-01-31``), ``GS`` a region (``GS:EU``).
 
-Pure Python: no CKAN import (the action layer turns errors into
-``ValidationError``).
+Errors are ``ValueError`` with a message in the user's language (CKAN's
+i18n); the action layer turns them into ``ValidationError``.
 """
 from __future__ import annotations
 
@@ -69,31 +69,39 @@ def terms() -> dict[str, Term]:
 def parse_one(text: str) -> Condition:
     """``"DS:MONDO:0005148"`` → Condition; ValueError with a readable message."""
     if not isinstance(text, str) or not text.strip():
-        raise ValueError("an empty code")
+        raise ValueError(tk._("an empty code"))
     code, _, value = text.strip().partition(":")
     code, value = code.strip().upper(), value.strip()
     term = terms().get(code)
     if term is None:
-        raise ValueError(f"{text.strip()!r} is not a DUO code")
+        raise ValueError(tk._("{code} is not a DUO code").format(code=repr(text.strip())))
     if term.parameter is None:
         if value:
-            raise ValueError(f"{code} takes no value")
+            raise ValueError(tk._("{code} takes no value").format(code=code))
         return Condition(term)
     if not value:
-        raise ValueError(f"{code} needs a {term.parameter}, e.g. {_EXAMPLES[term.parameter]}")
+        raise ValueError(_needs(code, term.parameter))
     if term.parameter == "date":
         try:
             value = dt.date.fromisoformat(value).isoformat()
         except ValueError:
-            raise ValueError(f"{code} needs a date as YYYY-MM-DD") from None
+            raise ValueError(tk._("{code} needs a date as YYYY-MM-DD").format(code=code)) from None
     elif term.parameter == "disease" and not _DISEASE.match(value):
-        raise ValueError(f"{code} needs a disease identifier, e.g. MONDO:0005148")
+        raise ValueError(_needs(code, "disease"))
     elif term.parameter == "region" and not _REGION.match(value):
-        raise ValueError(f"{code} needs a region name or code, e.g. EU")
+        raise ValueError(_needs(code, "region"))
     return Condition(term, value)
 
 
-_EXAMPLES = {"disease": "DS:MONDO:0005148", "date": "MOR:2027-01-31", "region": "GS:EU"}
+def _needs(code: str, parameter: str) -> str:
+    """What a code that takes a value is missing, in the user's language."""
+    messages = {
+        "disease": tk._("{code} needs a disease identifier, e.g. {example}"),
+        "date": tk._("{code} needs a date, e.g. {example}"),
+        "region": tk._("{code} needs a region name or code, e.g. {example}"),
+    }
+    examples = {"disease": "MONDO:0005148", "date": "2027-01-31", "region": "EU"}
+    return messages[parameter].format(code=code, example=examples[parameter])
 
 
 def parse(codes: Any) -> list[Condition]:
@@ -104,12 +112,12 @@ def parse(codes: Any) -> list[Condition]:
     if isinstance(codes, str):
         codes = [c for c in re.split(r"[,\s]+", codes) if c]
     if not isinstance(codes, (list, tuple)):
-        raise ValueError("must be a list of DUO codes")
+        raise ValueError(tk._("must be a list of DUO codes"))
     conditions: list[Condition] = []
     seen: set[str] = set()
     for text in codes:
         if not isinstance(text, str):
-            raise ValueError("must be a list of DUO codes")
+            raise ValueError(tk._("must be a list of DUO codes"))
         condition = parse_one(text)
         if condition.code not in seen:
             seen.add(condition.code)
@@ -118,7 +126,7 @@ def parse(codes: Any) -> list[Condition]:
         return []
     permissions = [c for c in conditions if c.term.kind == PERMISSION]
     if len(permissions) != 1:
-        raise ValueError("needs exactly one permission: NRES, GRU, HMB, DS or POA")
+        raise ValueError(tk._("needs exactly one permission: NRES, GRU, HMB, DS or POA"))
     # The permission first, then the modifiers in the order given.
     return permissions + [c for c in conditions if c.term.kind != PERMISSION]
 

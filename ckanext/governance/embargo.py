@@ -19,7 +19,7 @@ import sqlalchemy as sa
 import ckan.model as model
 from ckan.lib import search
 
-from . import access, capacities, clock, config, labels, ledger, notifications
+from . import access, capacities, clock, config, ledger, notifications
 from .model import DatasetPolicy, EmbargoSubscription
 
 log = logging.getLogger(__name__)
@@ -127,11 +127,11 @@ def _notify_lift(pkg: model.Package, row: DatasetPolicy) -> None:
 
 
 def _variables(pkg: model.Package, row: DatasetPolicy) -> dict[str, Any]:
-
+    # Values, not words: the e-mail is worded when it is sent, in the site's language.
     return {
         **notifications.dataset_variables(pkg),
-        "embargo_until": labels.date_words(clock.iso(row.embargo_until)),
-        "tier_label": labels.tier_label(row.access_tier),
+        "embargo_at": clock.iso(row.embargo_until),
+        "tier": row.access_tier,
     }
 
 

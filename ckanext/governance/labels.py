@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from babel import dates as babel_dates
+
 import ckan.plugins.toolkit as tk
 
 from . import policy
@@ -77,8 +79,18 @@ def access_message(block: dict[str, Any] | None) -> str:
     return messages.get(reason or "", tk._("The data is not available to you."))
 
 
+def locale() -> str:
+    """The language of this request's pages, or the site's outside a request (e-mails
+    sent by cron and jobs)."""
+    try:
+        return tk.h.lang() or tk.config.get("ckan.locale_default") or "en"
+    except RuntimeError:  # no request: a job or a command
+        return tk.config.get("ckan.locale_default") or "en"
+
+
 def date_words(value: str | None) -> str:
-    """"3 March 2027" for an ISO date-time (UTC); empty when unreadable."""
+    """"3 March 2027" (English), "3. März 2027", "3 de marzo de 2027" for an ISO
+    date-time (UTC), in the page's language; empty when unreadable."""
     if not value:
         return ""
     try:
@@ -86,7 +98,13 @@ def date_words(value: str | None) -> str:
     except ValueError:
         return ""
     when = when.astimezone(dt.timezone.utc)
-    words = f"{when.day} {when:%B %Y}"
+    lang = locale()
+    try:
+        # English keeps day-month-year; other languages take their long date.
+        words = babel_dates.format_date(when.date(), "d MMMM y" if lang.startswith("en") else "long",
+                                        locale=lang)
+    except (ValueError, LookupError):  # a locale babel does not know
+        words = babel_dates.format_date(when.date(), "d MMMM y", locale="en")
     # A date alone means midnight UTC; any other moment is worth its time.
     return words if (when.hour, when.minute) == (0, 0) else f"{words}, {when:%H:%M}"
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan.lib.plugins import DefaultTranslation
 
 from . import csrf, files, notifications, search_index
 from .logic import action, auth
@@ -23,7 +24,9 @@ from .logic.action import terms as term_actions
 @tk.blanket.validators
 @tk.blanket.cli
 @tk.blanket.config_declarations
-class GovernancePlugin(p.SingletonPlugin):
+class GovernancePlugin(p.SingletonPlugin, DefaultTranslation):
+    # Our message catalogues (i18n/<locale>/LC_MESSAGES/ckanext-governance.mo).
+    p.implements(p.ITranslation)
     p.implements(p.IConfigurer)
     p.implements(p.IConfigurable)
     p.implements(p.IPackageController, inherit=True)

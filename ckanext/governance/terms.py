@@ -10,7 +10,7 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from . import access, agreements, capacities, clock, config, labels, ledger, notifications
+from . import access, agreements, capacities, clock, config, ledger, notifications
 from .model import DatasetPolicy
 
 
@@ -124,9 +124,10 @@ def _tier_changed(package_id: str, before: str | None, after: str, actor_id: str
     actor = model.User.get(actor_id) if actor_id else None
     variables = {
         **notifications.dataset_variables(pkg),
-        "from_label": labels.tier_label(before),
-        "to_label": labels.tier_label(after),
-        "actor_name": (actor.fullname or actor.name) if actor else tk._("the site"),
+        # Values, not words: the e-mail is worded when it is sent, in the site's language.
+        "from_tier": before,
+        "to_tier": after,
+        "actor_name": (actor.fullname or actor.name) if actor else None,
     }
     for admin in capacities.users_with(org_id, ("admin",)):
         if admin.id != actor_id:

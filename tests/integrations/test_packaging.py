@@ -34,7 +34,8 @@ def test_wheel_ships_templates_email_texts_duo_terms_migrations_presets_and_conf
     expected = {
         p.relative_to(ROOT).as_posix()
         for pattern in ("templates/**/*.html", "templates/**/*.txt", "data/*.json",
-                        "migration/**/*", "config_declaration.yaml", "scheming/*.yaml")
+                        "migration/**/*", "config_declaration.yaml", "scheming/*.yaml",
+                        "i18n/**/*")
         for p in package.glob(pattern)
         if p.is_file() and "__pycache__" not in p.parts
     }
