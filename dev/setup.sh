@@ -219,7 +219,10 @@ case "$TARGET" in
         ensure_database datastore_core_test "$PG_USER"
         # The wheel installed beside a plain CKAN (tests/integrations/test_packaging.py).
         ensure_database ckan_wheel_test "$PG_USER"
-        fast_commits ckan_test datastore_test ckan_core_test datastore_core_test ckan_wheel_test
+        # The second site served over HTTP (tests/remote_site.py: ckanapi, harvesting).
+        ensure_database ckan_remote_test "$PG_USER"
+        fast_commits ckan_test datastore_test ckan_core_test datastore_core_test ckan_wheel_test \
+            ckan_remote_test
         ;;
     demo)
         ensure_database ckan_demo "$PG_USER"

@@ -128,19 +128,25 @@ def _embargo_end(dataset_dict: dict[str, Any]) -> dt.datetime | None:
     return parsed if parsed.utcoffset() is not None else None
 
 
-def _governed(dataset_dict: dict[str, Any]) -> bool:
-    return isinstance(dataset_dict.get("governance"), dict)
-
-
-class GovernanceDCATProfile(RDFProfile):
-    """After euro_dcat_ap_* (or any DCAT profile): access rights, embargo, gated distributions."""
+class _GovernanceProfile(RDFProfile):
+    """Adds to graphs only; parsing (harvesting RDF) keeps what other profiles read."""
 
     def parse_dataset(self, dataset_dict: dict[str, Any], dataset_ref: Any) -> dict[str, Any]:
         return dataset_dict
 
     def graph_from_dataset(self, dataset_dict: dict[str, Any], dataset_ref: Any) -> None:
-        if not _governed(dataset_dict):
-            return
+        # Only dicts decided here (package_show, package_search) carry the block.
+        if isinstance(dataset_dict.get("governance"), dict):
+            self.add_terms(dataset_dict, dataset_ref)
+
+    def add_terms(self, dataset_dict: dict[str, Any], dataset_ref: Any) -> None:
+        raise NotImplementedError
+
+
+class GovernanceDCATProfile(_GovernanceProfile):
+    """After euro_dcat_ap_* (or any DCAT profile): access rights, embargo, gated distributions."""
+
+    def add_terms(self, dataset_dict: dict[str, Any], dataset_ref: Any) -> None:
         g = self.g
         distributions = list(g.objects(dataset_ref, DCAT.distribution))
         self._access_rights(dataset_dict, dataset_ref)
@@ -187,15 +193,10 @@ class GovernanceDCATProfile(RDFProfile):
         g.add((chosen, RDF.type, DCT.RightsStatement))
 
 
-class _SchemaAccess(RDFProfile):
+class _SchemaAccess(_GovernanceProfile):
     SCHEMA: Namespace = SCHEMA_HTTP
 
-    def parse_dataset(self, dataset_dict: dict[str, Any], dataset_ref: Any) -> dict[str, Any]:
-        return dataset_dict
-
-    def graph_from_dataset(self, dataset_dict: dict[str, Any], dataset_ref: Any) -> None:
-        if not _governed(dataset_dict):
-            return
+    def add_terms(self, dataset_dict: dict[str, Any], dataset_ref: Any) -> None:
         schema = self.SCHEMA
         self.g.set((dataset_ref, schema.isAccessibleForFree, Literal(open_now(dataset_dict))))
         self.g.set((dataset_ref, schema.conditionsOfAccess, Literal(conditions(dataset_dict))))
