@@ -43,10 +43,11 @@ from ckanext.dcat.profiles.base import RDFProfile
 from rdflib import RDF, RDFS, XSD, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS as DCT
 from rdflib.namespace import SKOS
+from werkzeug.routing import BuildError
 
 import ckan.plugins.toolkit as tk
 
-from . import clock, duo, policy
+from . import clock, duo, labels, parse, policy
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 DPV = Namespace("https://w3id.org/dpv#")
@@ -87,7 +88,8 @@ def conditions(dataset_dict: dict[str, Any]) -> str:
         until = _embargo_end(dataset_dict)
         if until is None:
             return tk._("Embargoed: the data is not available yet.")
-        return tk._("Embargoed: the data becomes available on {date}.").format(date=until.date().isoformat())
+        return tk._("Embargoed: the data becomes available on {date}.").format(
+            date=labels.date_words(clock.iso(until)))
     texts = {
         policy.OPEN: tk._("Open: anyone can download the data."),
         policy.REGISTERED: tk._("Registered users: log in on {page} to download the data."),
@@ -106,7 +108,7 @@ def dataset_page(dataset_dict: dict[str, Any]) -> str:
     ident = dataset_dict.get("name") or dataset_dict.get("id")
     try:
         return tk.url_for(f"{kind}.read", id=ident, _external=True)
-    except Exception:  # a type with no read page of its own
+    except BuildError:  # a type with no read page of its own
         return tk.url_for("dataset.read", id=ident, _external=True)
 
 
@@ -119,13 +121,12 @@ def agreement_page(dataset_dict: dict[str, Any]) -> str | None:
 
 def _embargo_end(dataset_dict: dict[str, Any]) -> dt.datetime | None:
     value = dataset_dict.get("embargo_until")
-    if not isinstance(value, str) or not value:
+    if not value:
         return None
     try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+        return parse.utc_datetime(value)
+    except tk.Invalid:
         return None
-    return parsed if parsed.utcoffset() is not None else None
 
 
 class _GovernanceProfile(RDFProfile):
