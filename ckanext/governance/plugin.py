@@ -12,7 +12,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from . import csrf, files, notifications, search_index
+from . import csrf, files, harvest, notifications, search_index
 from .logic import action, auth
 from .logic.action import terms as term_actions
 
@@ -44,6 +44,9 @@ class GovernancePlugin(p.SingletonPlugin, DefaultTranslation):
             from . import dcat
 
             dcat.register_profiles(config_)
+        # Harvests keep the terms the harvesting site's publishers set (harvest.py).
+        if p.plugin_loaded("harvest"):
+            harvest.register_fields(config_)
 
     # IConfigurable
 

@@ -501,6 +501,71 @@ AUTH_FUNCTIONS: dict[str, Entry] = {
 }
 
 
+# ckanext-harvest (``harvest ckan_harvester``), not in the full site above: loaded
+# beside governance on a site that harvests others (tests/integrations/test_harvest.py
+# checks these against such a site, as tests/test_surface.py does the tables above).
+# Its job pages and reports are for those who may update the source, the harvesting
+# organisation's editors, who may edit (and so have the data of) what it harvested.
+HARVEST_JOBS = data("editors:harvest_source_update")
+HARVEST_ENDPOINTS: dict[str, Entry] = {
+    "harvester.about": META,
+    "harvester.admin": HARVEST_JOBS,
+    "harvester.clear": META,
+    "harvester.delete": META,
+    "harvester.job_abort": META,
+    "harvester.job_list": HARVEST_JOBS,
+    "harvester.job_show": HARVEST_JOBS,
+    "harvester.job_show_last": HARVEST_JOBS,
+    "harvester.object_show": data("via:harvest_object_show"),
+    "harvester.refresh": META,
+}
+HARVEST_ACTIONS: dict[str, Entry] = {
+    # The origin's dict, resource URLs and all.
+    "harvest_object_show": data("auth:harvest_object_show"),
+    "harvest_job_list": HARVEST_JOBS,
+    "harvest_job_report": HARVEST_JOBS,
+    "harvest_job_show": HARVEST_JOBS,
+    "harvest_source_list": META,  # the sources (datasets of type harvest), no resources
+    "harvest_source_show": META,
+    "harvest_source_show_status": META,  # counts and the last job's statistics
+    "harvest_object_list": META,  # ids
+    "harvest_log_list": META,  # the harvester's log lines (off unless ckan.harvest.log_scope)
+    "harvesters_info_show": NONE,
+    # Changes, each guarded by ckanext-harvest's own rule (source editors or sysadmins).
+    "harvest_abort_failed_jobs": META,
+    "harvest_job_abort": META,
+    "harvest_job_create": META,
+    "harvest_job_create_all": META,
+    "harvest_jobs_run": META,
+    "harvest_object_create": META,
+    "harvest_objects_import": META,
+    "harvest_send_job_to_gather_queue": META,
+    "harvest_source_clear": META,
+    "harvest_source_create": META,
+    "harvest_source_delete": META,
+    "harvest_source_index_clear": META,
+    "harvest_source_job_history_clear": META,
+    "harvest_source_patch": META,
+    "harvest_source_reindex": META,
+    "harvest_source_update": META,
+    "harvest_sources_job_history_clear": META,
+    "harvest_sources_reindex": META,
+    # Not actions: ckanext-harvest registers every public function of its logic
+    # modules, its mail helpers and an exception among them.
+    "InactiveSource": NONE,
+    "get_mail_extra_vars": NONE,
+    "harvest_get_notifications_recipients": NONE,
+    "prepare_error_mail": NONE,
+    "prepare_summary_mail": NONE,
+    "send_error_email": NONE,
+    "send_mail": NONE,
+    "send_summary_email": NONE,
+    # Auth functions only, registered as actions too (its functions share one dict).
+    "auth_allow_anonymous_access": NONE,  # a decorator
+    "harvest_sources_clear": META,
+}
+
+
 def endpoint_entry(endpoint: str, dataset_types: frozenset[str] = frozenset()) -> Entry | None:
     """The entry of a Flask endpoint; the per-type copies of the dataset and
     resource blueprints read as the ``dataset`` ones."""

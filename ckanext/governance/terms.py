@@ -13,19 +13,27 @@ import ckan.plugins.toolkit as tk
 from . import access, agreements, capacities, clock, config, ledger, notifications
 from .model import DatasetPolicy
 
+# A dataset's terms, as its dicts carry them.
+TERM_FIELDS = ("access_tier", "embargo_until", "embargo_reason", "agreement", "data_use", "grant_days")
 
-def check_terms(fields: dict[str, Any], row: DatasetPolicy | None, owner_org: str | None) -> None:
+
+def check_terms(fields: dict[str, Any], row: DatasetPolicy | None, owner_org: str | None,
+                harvested: bool = False) -> None:
     """Refuse embargo terms a publisher may not set; ValidationError per field.
 
     An embargo set, or moved later, must end in the future and within
     ``embargo.max_months``; shortening or removing one is always allowed. With
-    ``embargo.require_reason`` an embargo needs a reason.
+    ``embargo.require_reason`` an embargo needs a reason. ``harvested``: the
+    origin's terms of a dataset harvested for the first time (harvest.py),
+    facts rather than a choice: the embargo rules do not apply, and an
+    agreement not found in ``owner_org`` is left off (which closes the data).
     """
     errors: dict[str, list[str]] = {}
     now = access.utcnow()
     current = row.embargo_until if row is not None else None
     until = fields.get("embargo_until", current)
-    if "embargo_until" in fields and until is not None and (current is None or until > current):
+    moved_later = until is not None and (current is None or until > current)
+    if "embargo_until" in fields and moved_later and not harvested:
         if until <= now:
             errors["embargo_until"] = [tk._("An embargo must end in the future")]
         months = config.embargo_max_months()
@@ -34,7 +42,8 @@ def check_terms(fields: dict[str, Any], row: DatasetPolicy | None, owner_org: st
                 tk._("An embargo may last at most {} months").format(months)]
     reason = fields.get("embargo_reason", row.embargo_reason if row is not None else None)
     touches_embargo = "embargo_until" in fields or "embargo_reason" in fields
-    if touches_embargo and until is not None and config.embargo_require_reason() and not reason:
+    if touches_embargo and until is not None and config.embargo_require_reason() and not reason \
+            and not harvested:
         errors["embargo_reason"] = [tk._("Give the reason for the embargo")]
     if fields.get("agreement"):
         try:
@@ -42,7 +51,9 @@ def check_terms(fields: dict[str, Any], row: DatasetPolicy | None, owner_org: st
                 agreements.get(fields["agreement"]), owner_org, "agreement")
             fields["agreement_id"] = found.id
         except tk.ValidationError as err:
-            errors.update(err.error_dict)
+            if not harvested:
+                errors.update(err.error_dict)
+            fields["agreement_id"] = None
     if errors:
         raise tk.ValidationError(errors)
 

@@ -186,9 +186,43 @@ def datastore_search_sql(up: AuthFunction, context: Context, data_dict: DataDict
     return result
 
 
+@tk.auth_allow_anonymous_access
+@tk.chained_auth_function
+def harvest_object_show(up: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
+    """ckanext-harvest shows anyone a harvest object, whose content is the dataset as
+    its origin gave it, resource URLs and all. The object of a dataset here is shown
+    to those who may have that dataset's data; an object that made no dataset, to
+    those who may update its harvest source (who run and read its jobs)."""
+    result = up(context, data_dict)
+    if not result.get("success"):
+        return result
+    # ckanext-harvest is an optional plugin: this chain is registered only when it is loaded.
+    from ckanext.harvest.model import HarvestObject
+
+    if data_dict.get("dataset_id"):
+        pkg = model.Package.get(str(data_dict["dataset_id"]))
+        package_id, source_id = (pkg.id if pkg else None), None
+    else:
+        obj = HarvestObject.get(str(data_dict.get("id") or ""))
+        if obj is None:
+            return result  # the action answers NotFound
+        package_id, source_id = obj.package_id, obj.harvest_source_id
+    if package_id:
+        gate = access.gate_for(context, package_id)
+        return result if gate is not None and gate.can_access else _DENIED
+    if source_id:
+        try:
+            tk.check_access("harvest_source_update", dict(context), {"id": source_id})
+        except tk.NotAuthorized:
+            return _DENIED
+        return result
+    return result  # no such dataset: the action answers NotFound
+
+
 def get_auth_functions() -> dict[str, AuthFunction]:
     """What the plugin registers: ``__all__``, plus the DataStore chains when
-    the datastore plugin is loaded (chaining an absent function is an error)."""
+    the datastore plugin is loaded and the harvest object's when ckanext-harvest
+    is (chaining an absent function is an error)."""
     functions: dict[str, AuthFunction] = {name: globals()[name] for name in __all__}
     if p.plugin_loaded("datastore"):
         functions.update({
@@ -196,4 +230,6 @@ def get_auth_functions() -> dict[str, AuthFunction]:
             "datastore_info": datastore_resource_data,
             "datastore_search_sql": datastore_search_sql,
         })
+    if p.plugin_loaded("harvest"):
+        functions["harvest_object_show"] = harvest_object_show
     return functions

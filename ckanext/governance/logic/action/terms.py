@@ -18,6 +18,7 @@ from ... import (
     access_requests,
     config,
     core_compat,
+    harvest,
     ledger,
     publication,
     redaction,
@@ -49,7 +50,7 @@ READ_ONLY = ("governance", "governance_warnings")
 # "I have read the publication warnings": in the context once taken from the call.
 CONFIRM = schema.CONFIRM
 # The fields of a dataset's terms, as a caller sends them.
-TERM_FIELDS = ("access_tier", "embargo_until", "embargo_reason", "agreement", "data_use", "grant_days")
+TERM_FIELDS = terms.TERM_FIELDS
 
 
 
@@ -87,7 +88,8 @@ def package_create(up: Action, context: Context, data_dict: DataDict):
     take_fields(context, data_dict)
     owner = model.Group.get(data_dict.get("owner_org") or "")
     fields = context[PENDING]
-    terms.check_terms(fields, None, owner.id if owner else None)
+    terms.check_terms(fields, None, owner.id if owner else None,
+                      harvested=harvest.is_import(data_dict.get("id")))
     tk.check_access("package_create", dict(context), data_dict)
     outcome = _publication_check(context, None, data_dict, fields)
     result = up(context, data_dict)
