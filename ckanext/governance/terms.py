@@ -32,8 +32,8 @@ def check_terms(fields: dict[str, Any], row: DatasetPolicy | None, owner_org: st
     now = access.utcnow()
     current = row.embargo_until if row is not None else None
     until = fields.get("embargo_until", current)
-    moved_later = until is not None and (current is None or until > current)
-    if "embargo_until" in fields and moved_later and not harvested:
+    if ("embargo_until" in fields and not harvested and until is not None
+            and (current is None or until > current)):
         if until <= now:
             errors["embargo_until"] = [tk._("An embargo must end in the future")]
         months = config.embargo_max_months()
