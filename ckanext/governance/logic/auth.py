@@ -199,6 +199,10 @@ def harvest_object_show(up: AuthFunction, context: Context, data_dict: DataDict)
     # ckanext-harvest is an optional plugin: this chain is registered only when it is loaded.
     from ckanext.harvest.model import HarvestObject
 
+    # The action reads ``id`` first, and ``attr`` changes what ``id`` matches: a call
+    # the gate cannot resolve the same way is refused.
+    if data_dict.get("attr") or (data_dict.get("id") and data_dict.get("dataset_id")):
+        return _DENIED
     if data_dict.get("dataset_id"):
         pkg = model.Package.get(str(data_dict["dataset_id"]))
         package_id, source_id = (pkg.id if pkg else None), None
@@ -209,7 +213,13 @@ def harvest_object_show(up: AuthFunction, context: Context, data_dict: DataDict)
         package_id, source_id = obj.package_id, obj.harvest_source_id
     if package_id:
         gate = access.gate_for(context, package_id)
-        return result if gate is not None and gate.can_access else _DENIED
+        if gate is None or not gate.can_access:
+            return _DENIED
+        try:  # private and deleted datasets: CKAN's own rule
+            tk.check_access("package_show", dict(context), {"id": package_id})
+        except tk.NotAuthorized:
+            return _DENIED
+        return result
     if source_id:
         try:
             tk.check_access("harvest_source_update", dict(context), {"id": source_id})
