@@ -19,7 +19,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib import munge
 from ckan.types import Context
 
-from . import access, clock, policy
+from . import access, clock, harvest, policy
 from .access import Gate
 
 # Resource fields a viewer without access still sees: what the data is, never
@@ -104,6 +104,8 @@ def present_packages(context: Context, pkg_dicts: list[Any]) -> list[Any]:
     dicts = [d for d in pkg_dicts if isinstance(d, dict) and d.get("id")]
     if not dicts:
         return pkg_dicts
+    for d in dicts:
+        harvest.strip_source_config(d)
     decided = access.gates(context, [d["id"] for d in dicts])
     restore: list[dict[str, Any]] = []
     for d in dicts:

@@ -15,7 +15,7 @@ from typing import Any
 import ckan.lib.search as search
 import ckan.model as model
 
-from . import access, clock, config, policy, redaction
+from . import access, clock, config, harvest, policy, redaction
 from .model import DatasetPolicy
 
 
@@ -38,7 +38,7 @@ def index_document(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         pkg_dict[INDEX_TERMS] = "stored"
     else:
         pkg_dict[INDEX_TERMS] = "default_closed" if access.indexed_without_urls(pol) else "default_open"
-    return redaction.redact_index_document(pkg_dict, pol)
+    return redaction.redact_index_document(harvest.index_document(pkg_dict), pol)
 
 
 # Index field saying which terms a dataset's copy was made under.

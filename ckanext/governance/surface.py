@@ -525,8 +525,10 @@ HARVEST_ACTIONS: dict[str, Entry] = {
     "harvest_job_list": HARVEST_JOBS,
     "harvest_job_report": HARVEST_JOBS,
     "harvest_job_show": HARVEST_JOBS,
-    "harvest_source_list": META,  # the sources (datasets of type harvest), no resources
-    "harvest_source_show": META,
+    # A source's config (the harvester's settings, credentials for the origin
+    # among them): for those who may update the source (harvest.py).
+    "harvest_source_list": data("action:harvest_source_list"),
+    "harvest_source_show": data("via:package_show"),
     "harvest_source_show_status": META,  # counts and the last job's statistics
     "harvest_object_list": META,  # ids
     "harvest_log_list": META,  # the harvester's log lines (off unless ckan.harvest.log_scope)

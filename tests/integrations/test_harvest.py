@@ -116,8 +116,10 @@ class TestAPlainSiteHarvestingAGovernedOne:
             assert secret(f"remote-{tier}") not in text, tier  # never where it is
 
 
-def _events(**filters) -> int:
-    return call_action("governance_event_list", {"ignore_auth": True}, limit=1000, **filters)["count"]
+def _events(**filters) -> list[dict]:
+    """The ledger's events, as a sysadmin reads them (it shows none to a caller who is nobody)."""
+    site = call_action("get_site_user", {"ignore_auth": True})["name"]
+    return call_action("governance_event_list", {"user": site}, limit=1000, **filters)["results"]
 
 
 class TestAGovernedSiteHarvestingAPlainOne:
@@ -164,6 +166,7 @@ class TestAGovernedSiteHarvestingAPlainOne:
                  for n, d in harvested().items()}
         assert terms["plain-1"]["agreement"] == "local-dua" and terms["plain-2"]["embargo_until"]
         events = _events()
+        assert events  # the publisher's changes, recorded
 
         # The origin changes both datasets; two more harvests bring the changes in.
         for round_ in (1, 2):
@@ -180,6 +183,22 @@ class TestAGovernedSiteHarvestingAPlainOne:
         for n in (1, 2):
             shown = call_action("package_show", {"user": ""}, id=f"plain-{n}")
             assert secret(f"plain-{n}") not in json.dumps(shown)
+
+    @pytest.mark.ckan_config("ckanext.governance.publication.mode", "confirm")
+    def test_harvests_are_warned_of_not_refused_where_publishers_must_confirm(self, app, plain):
+        """A harvester cannot say it read the publication warnings: its imports are
+        recorded as warned; a publisher's own create is still refused without it."""
+        org = factories.Organization()
+        job = harvest(app, org["id"], plain["site"].url)
+        assert job["stats"].get("added") == 2 and not import_errors(job), import_errors(job)
+        warned = _events(kind="publication_warned")
+        assert {e["package_id"] for e in warned} == {model.Package.get(f"plain-{n}").id for n in (1, 2)}
+        editor = factories.User()
+        call_action("organization_member_create", {"ignore_auth": True}, id=org["id"],
+                    username=editor["name"], role="editor")
+        with pytest.raises(tk.ValidationError, match="governance_confirm"):
+            call_action("package_create", {"user": editor["name"], "ignore_auth": False},
+                        name="own-one", owner_org=org["id"])
 
     def test_the_harvest_object_of_a_gated_copy_is_for_those_who_may_have_its_data(
             self, app, plain):
@@ -220,6 +239,31 @@ class TestAGovernedSiteHarvestingAPlainOne:
                     embargo_until="")
         assert secret("plain-2") in app.get(f"/harvest/object/{objects['plain-2']}").get_data(as_text=True)
 
+        # Calls the gate cannot resolve as the action does are refused: ``attr``
+        # (``id`` then matches another column, the guid here) and both keys at once.
+        guid = model.Session.get(HarvestObject, objects["plain-1"]).guid
+        model.Session.remove()
+        for who in ("", outsider["name"], editor["name"]):
+            for params in ({"id": guid, "attr": "guid"}, {"id": objects["plain-1"], "attr": "id"},
+                           {"id": objects["plain-2"], "dataset_id": "plain-1"}):
+                with pytest.raises(tk.NotAuthorized):
+                    call_action("harvest_object_show", {"user": who, "ignore_auth": False}, **params)
+        # An open copy made private, or deleted, is CKAN's rule: not for outsiders.
+        call_action("package_patch", {"ignore_auth": True, "user": editor["name"]}, id="plain-2",
+                    private=True)
+        call_action("package_patch", {"ignore_auth": True, "user": editor["name"]}, id="plain-1",
+                    access_tier="open")
+        call_action("package_delete", {"ignore_auth": True, "user": editor["name"]}, id="plain-1")
+        for name, obj in objects.items():
+            for who in ("", outsider["name"]):
+                for key, value in (("id", obj), ("dataset_id", name)):
+                    with pytest.raises(tk.NotAuthorized):
+                        call_action("harvest_object_show", {"user": who, "ignore_auth": False},
+                                    **{key: value})
+            assert app.get(f"/harvest/object/{obj}").status_code == 403
+        assert secret("plain-2") in call_action("harvest_object_show", {"user": editor["name"], "ignore_auth": False},
+                                                 id=objects["plain-2"])["content"]
+
 
 @pytest.mark.ckan_config("ckan.plugins", "activity governance harvest ckan_harvester")
 @pytest.mark.usefixtures("with_plugins")
@@ -230,7 +274,7 @@ def test_every_harvest_route_action_and_auth_function_is_classified(app):
     import ckan.logic as logic
 
     from ckanext.governance import surface
-    from ckanext.governance.logic import auth
+    from ckanext.governance.logic import action, auth
 
     logic.get_action("package_show")  # the action registry fills on first use
     from ckan.lib.plugins import _package_plugins  # type name -> IDatasetForm plugin
@@ -252,8 +296,10 @@ def test_every_harvest_route_action_and_auth_function_is_classified(app):
         for name, entry in table.items():
             assert entry.kind in surface.KINDS and (entry.kind == surface.DATA) == bool(entry.gate)
             if entry.gate_kind == "via":
-                entry = surface.HARVEST_ACTIONS[entry.gate_name]
-            if entry.gate_kind == "auth":
+                entry = surface.HARVEST_ACTIONS.get(entry.gate_name) or surface.ACTIONS[entry.gate_name]
+            if entry.gate_kind == "action":
+                assert entry.gate_name in action.get_actions(), name
+            elif entry.gate_kind == "auth":
                 assert entry.gate_name in auth.get_auth_functions(), name
             elif entry.gate_kind == "editors":
                 assert entry.gate_name in auths, name
@@ -327,3 +373,90 @@ def test_the_term_fields_are_kept_after_the_operators_own():
     from ckanext.governance.terms import TERM_FIELDS
 
     assert tk.aslist(config["ckan.harvest.not_overwrite_fields"]) == ["maintainer", "title", *TERM_FIELDS]
+
+
+@pytest.mark.ckan_config("ckan.plugins", "activity governance harvest ckan_harvester")
+@pytest.mark.usefixtures("harvest_db", "clean_index")
+def test_a_harvest_sources_config_is_for_those_who_may_update_it(app):
+    """A source's config holds the harvester's settings, the origin's API key among
+    them: ckanext-harvest lists every source with it to anyone, shows it with the
+    source and indexes it as a field to search on."""
+    key = secret("origin-api-key")
+    org = factories.Organization()
+    editor, member, outsider = factories.User(), factories.User(), factories.User()
+    for user, role in ((editor, "editor"), (member, "member")):
+        call_action("organization_member_create", {"ignore_auth": True}, id=org["id"],
+                    username=user["name"], role=role)
+    site = {"user": call_action("get_site_user", {"ignore_auth": True})["name"]}
+    ids = {}
+    for name, private in (("keyed", False), ("hidden", True)):
+        ids[name] = call_action("harvest_source_create", dict(site), name=name, url=f"http://{name}.example.org/",
+                    source_type="ckan", owner_org=org["id"], frequency="MANUAL", private=private,
+                    config=json.dumps({"api_key": key}))["id"]
+    tokens = {u["name"]: factories.APIToken(user=u["name"])["token"] for u in (editor, member, outsider)}
+
+    def api(action: str, token: str | None, **params) -> tuple[int, str]:
+        headers = {"Authorization": token} if token else {}
+        resp = app.get(f"/api/3/action/{action}", query_string=params, headers=headers)
+        return resp.status_code, resp.get_data(as_text=True)
+
+    def reads(token: str | None) -> dict[str, tuple[int, str]]:
+        return {
+            "harvest_source_list": api("harvest_source_list", token),
+            "harvest_source_show": api("harvest_source_show", token, id="keyed"),
+            "package_show": api("package_show", token, id="keyed"),
+            "package_search": api("package_search", token, fq="dataset_type:harvest",
+                                  include_private="true"),
+            "package_search fl": api("package_search", token, fq="dataset_type:harvest",
+                                     fl="id,config,data_dict,validated_data_dict"),
+            "package_activity_list": api("package_activity_list", token, id="keyed",
+                                         include_data="true"),
+            "source page": (lambda r: (r.status_code, r.get_data(as_text=True)))(
+                app.get("/harvest/keyed", headers={"Authorization": token} if token else {})),
+        }
+
+    for who in (None, tokens[outsider["name"]], tokens[member["name"]]):
+        for what, (status, body) in reads(who).items():
+            assert status == 200 and key not in body, (who, what, body[:500])
+        listed = json.loads(api("harvest_source_list", who)[1])["result"]
+        # The private source: for its organisation's members only, as its package_show.
+        # The private source is not for anonymous callers (ckanext-harvest lists
+        # none to a signed-in user outside its "publisher" groups).
+        assert ids["hidden"] not in {s["id"] for s in listed}
+        if who is None:
+            assert ids["keyed"] in {s["id"] for s in listed}
+    # From the database (no copy in the search index to answer from), as from the index.
+    import ckan.lib.search as search
+
+    search.clear_all()
+    for who in (None, tokens[member["name"]]):
+        for action in ("harvest_source_show", "package_show"):
+            status, body = api(action, who, id="keyed")
+            assert status == 200 and key not in body, (who, action)
+    # A copy the index made before the extension was installed holds the config:
+    # search results leave it out all the same.
+    from ckanext.governance import harvest as governance_harvest
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(governance_harvest, "index_document", lambda doc: doc)
+        search.rebuild()
+    status, body = api("package_search", None, fq="dataset_type:harvest")
+    assert status == 200 and '"keyed"' in body and key not in body
+    search.rebuild()
+    # Not a field to query on, for anyone: the index holds no config.
+    for who in (None, tokens[editor["name"]]):
+        found = json.loads(api("package_search", who, q=f"config:*{key[-8:]}*",
+                               include_private="true")[1])["result"]
+        assert found["count"] == 0
+    # Those who may update the source read it, and its edit form holds it.
+    editor_reads = reads(tokens[editor["name"]])
+    for what in ("harvest_source_show", "package_show"):
+        assert key in editor_reads[what][1], what
+    sysadmin = factories.SysadminWithToken()
+    listed = json.loads(api("harvest_source_list", sysadmin["token"])[1])["result"]
+    assert {s["id"]: json.loads(s["config"]) for s in listed} == {
+        i: {"api_key": key} for i in ids.values()}
+    shown = json.loads(editor_reads["package_show"][1])["result"]
+    assert json.loads(shown["config"]) == {"api_key": key}
+    edit = app.get("/harvest/edit/keyed", headers={"Authorization": tokens[editor["name"]]})
+    assert edit.status_code == 200 and key in edit.get_data(as_text=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ckan.plugins as p
 from ckan.types import Action
 
+from ... import harvest
 from . import (
     access,
     access_requests,
@@ -31,10 +32,12 @@ _MODULES = (access, agreements, embargo, ledger, access_requests, grants, public
 
 def get_actions() -> dict[str, Action]:
     """What the plugin registers: each module's ``__all__``, plus the activity
-    chains when ckanext-activity is loaded (chaining an absent action is an error)."""
+    chains when ckanext-activity is loaded and the harvest source list's when
+    ckanext-harvest is (chaining an absent action is an error)."""
     actions: dict[str, Action] = {}
     for module in _MODULES:
         actions.update({name: getattr(module, name) for name in module.__all__})
     if p.plugin_loaded("activity"):
         actions.update(activity.activity_actions())
+    actions.update(harvest.get_actions())  # none unless ckanext-harvest is loaded
     return actions

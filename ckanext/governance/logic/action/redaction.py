@@ -10,7 +10,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
 
-from ... import access, core_compat, labels, redaction
+from ... import access, core_compat, harvest, labels, redaction
 from ... import resource_search as governance_resource_search
 
 __all__ = [
@@ -30,6 +30,7 @@ def package_show(up: Action, context: Context, data_dict: DataDict):
     result = up(context, data_dict)
     # validate=False is CKAN's raw path (indexing), validated after this.
     raw = context.get("validate", True) is False
+    harvest.present_source(context, result)  # a harvest source's config: for its editors
     gate = access.gate_for(context, result.get("id") or "")
     if gate is None:
         for resource in result.get("resources") or []:

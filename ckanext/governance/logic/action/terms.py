@@ -89,7 +89,7 @@ def package_create(up: Action, context: Context, data_dict: DataDict):
     owner = model.Group.get(data_dict.get("owner_org") or "")
     fields = context[PENDING]
     terms.check_terms(fields, None, owner.id if owner else None,
-                      harvested=harvest.is_import(data_dict.get("id")))
+                      harvested=harvest.is_import(context, data_dict.get("id")))
     tk.check_access("package_create", dict(context), data_dict)
     outcome = _publication_check(context, None, data_dict, fields)
     result = up(context, data_dict)
@@ -164,6 +164,8 @@ def _publication_check(context: Context, pkg: model.Package | None, data_dict: D
     mode = config.publication_mode()
     if mode == "off" or data_dict.get("state") == "draft":
         return None  # a draft (the web form's first stage) is seen by nobody yet
+    if (pkg.type if pkg is not None else data_dict.get("type")) == harvest.SOURCE_TYPE:
+        return None  # a harvest source holds no data: it says where to harvest from
     # Finishing a draft publishes it as creating would.
     before = publication.current_state(pkg) if pkg is not None and pkg.state != "draft" else None
     after = publication.proposed_state(before, data_dict, fields)
@@ -180,7 +182,9 @@ def _publication_check(context: Context, pkg: model.Package | None, data_dict: D
     outcome["confirmed"] = bool(context.get(CONFIRM))
     # The web form's last stage cannot ask for confirmation: finishing a draft warns.
     finishing_draft = pkg is not None and pkg.state == "draft"
-    if mode == "confirm" and not outcome["confirmed"] and not finishing_draft and not _BULK.get():
+    # Nor can a harvest: its imports are warned of (and recorded), never refused.
+    if mode == "confirm" and not outcome["confirmed"] and not finishing_draft and not _BULK.get() \
+            and not harvest.is_import(context, pkg.id if pkg is not None else data_dict.get("id")):
         raise tk.ValidationError({CONFIRM: [
             f"{w['code']}: {w['message']}" for w in outcome["warnings"]]})
     return outcome
