@@ -2,7 +2,7 @@
 # Prepare this machine for the test suite or the demo site. Idempotent: every
 # step checks before it acts, so running it again is quick and changes nothing.
 #
-#   dev/setup.sh test   PostgreSQL (ckan_test + datastore_test), Redis, .venv, Solr, Chromium
+#   dev/setup.sh test   PostgreSQL (ckan_test + datastore_test, and the others the tests use), Redis, .venv, Solr, Chromium
 #   dev/setup.sh demo   PostgreSQL (ckan_demo + datastore_demo), Redis, .venv, Solr
 #   dev/setup.sh bench  PostgreSQL (ckan_bench + datastore_bench), Redis, .venv, Solr, matplotlib
 #   dev/setup.sh stack  PostgreSQL (ckan_stack + datastore_stack), Redis, .venv, Solr (make stack)
@@ -214,6 +214,9 @@ case "$TARGET" in
     test)
         ensure_database ckan_test "$PG_USER"
         ensure_database datastore_test "$PG_USER"
+        # The second half of our suite, run beside the first (dev/test_shard.ini).
+        ensure_database ckan_shard_test "$PG_USER"
+        ensure_database datastore_shard_test "$PG_USER"
         # CKAN's own tests, run beside ours (dev/ckan_core/services.ini).
         ensure_database ckan_core_test "$PG_USER"
         ensure_database datastore_core_test "$PG_USER"
@@ -221,8 +224,8 @@ case "$TARGET" in
         ensure_database ckan_wheel_test "$PG_USER"
         # The second site served over HTTP (tests/remote_site.py: ckanapi, harvesting).
         ensure_database ckan_remote_test "$PG_USER"
-        fast_commits ckan_test datastore_test ckan_core_test datastore_core_test ckan_wheel_test \
-            ckan_remote_test
+        fast_commits ckan_test datastore_test ckan_shard_test datastore_shard_test ckan_core_test \
+            datastore_core_test ckan_wheel_test ckan_remote_test
         ;;
     demo)
         ensure_database ckan_demo "$PG_USER"
@@ -249,6 +252,7 @@ case "$TARGET" in
     test)
         ensure_chromium
         init_database "$ROOT/test.ini"
+        init_database "$ROOT/dev/test_shard.ini"
         init_database "$ROOT/dev/ckan_core/services.ini"
         ;;
     demo)

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan.logic.schema import default_show_package_schema
 
 from . import terms
 
@@ -87,10 +88,9 @@ def _config_keys(config_: Any) -> set[str]:
 def _source_fields() -> set[str]:
     """The fields of a source that are not its config's (a config key of the same
     name, which ckanext-harvest's show schema would let overwrite one, is left)."""
-    from ckan.logic.schema import default_show_package_schema
-
     fields = set(default_show_package_schema())
     if p.plugin_loaded("harvest"):
+        # ckanext-harvest is an optional plugin: imported only when it is loaded.
         from ckanext.harvest.logic.schema import harvest_source_show_package_schema
 
         fields |= set(harvest_source_show_package_schema())
@@ -117,7 +117,8 @@ def strip_source_config(pkg_dict: Any, config_: Any = None) -> None:
 
 
 def _stored_config(source_id: str) -> str | None:
-    from ckanext.harvest.model import HarvestSource  # only when ckanext-harvest is loaded
+    # ckanext-harvest is an optional plugin: imported only when it is loaded.
+    from ckanext.harvest.model import HarvestSource
 
     source = HarvestSource.get(source_id)
     return source.config if source is not None else None

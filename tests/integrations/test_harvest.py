@@ -29,7 +29,7 @@ TIERS, secret = remote_site.TIERS, remote_site.secret
 
 
 @pytest.fixture
-def harvest_db(with_plugins, reset_db, migrate_db_for):
+def harvest_db(with_plugins, reset_db, migrate_plugin):
     """clean_db for a site with ckanext-harvest: loading it leaves a transaction open
     (a query of the group table), which would hold the tables' drop; end it first."""
     import ckan.plugins as p
@@ -39,7 +39,7 @@ def harvest_db(with_plugins, reset_db, migrate_db_for):
     reset_db()
     for plugin in ("activity", "governance", "harvest"):
         if p.plugin_loaded(plugin):
-            migrate_db_for(plugin)
+            migrate_plugin(plugin)
     queue.purge_queues()
 
 
@@ -81,6 +81,14 @@ def harvested(**fq) -> dict[str, dict]:
     return {d["name"]: d for d in found}
 
 
+@pytest.fixture(scope="class")
+def governed(tmp_path_factory):
+    """A governed site with a dataset of each tier (remote_site.seed_tiers), one per
+    class: a class may change its origin's datasets."""
+    with remote_site.serve(tmp_path_factory.mktemp("governed"), config) as site:
+        yield remote_site.seed_tiers(site)
+
+
 def import_errors(job: dict) -> list[str]:
     from ckanext.harvest.model import HarvestObjectError
 
@@ -95,10 +103,6 @@ class TestAPlainSiteHarvestingAGovernedOne:
         pytest.mark.usefixtures("harvest_db", "clean_index"),
     ]
 
-    @pytest.fixture(scope="class")
-    def governed(self, tmp_path_factory):
-        with remote_site.serve(tmp_path_factory.mktemp("governed"), config) as site:
-            yield remote_site.seed_tiers(site)
 
     def test_gets_every_datasets_metadata_and_no_gated_url(self, app, governed):
         org = factories.Organization()
@@ -315,10 +319,6 @@ class TestAGovernedSiteHarvestingAGovernedOne:
         pytest.mark.usefixtures("harvest_db", "clean_index"),
     ]
 
-    @pytest.fixture(scope="class")
-    def governed(self, tmp_path_factory):
-        with remote_site.serve(tmp_path_factory.mktemp("governed-origin"), config) as site:
-            yield remote_site.seed_tiers(site)
 
     def test_first_harvest_takes_the_origins_terms_then_keeps_the_publishers(self, app, governed):
         from ckanapi import RemoteCKAN
