@@ -130,12 +130,13 @@ def present_source(context: Any, pkg_dict: dict[str, Any]) -> None:
     none); none of it for others."""
     if pkg_dict.get("type") != SOURCE_TYPE or not pkg_dict.get("id") or not p.plugin_loaded("harvest"):
         return
-    stored = _stored_config(pkg_dict["id"])
+    # The database's config only where the dict lacks it (a copy from the index).
+    missing = "config" not in pkg_dict and "extras" not in pkg_dict
     if _may("harvest_source_update", context, pkg_dict["id"]):
-        if "config" not in pkg_dict and "extras" not in pkg_dict:
-            pkg_dict["config"] = stored
+        if missing:
+            pkg_dict["config"] = _stored_config(pkg_dict["id"])
         return
-    strip_source_config(pkg_dict, stored)
+    strip_source_config(pkg_dict, _stored_config(pkg_dict["id"]) if missing else None)
 
 
 def index_document(doc: dict[str, Any]) -> dict[str, Any]:
